@@ -1,1 +1,167 @@
+//! Connection options as a plain, cloneable, safe struct.
+//!
+//! `natsOptions` (the C handle) wraps one of these; `natsConnection_Connect` takes a clone, so a
+//! caller may change or destroy its options after connecting, as with nats.c.
 #![forbid(unsafe_code)]
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::proto::url::{parse_url_list, ServerUrl};
+use crate::status::{err, natsStatus, Result};
+
+/// The URL used when none is given.
+pub const DEFAULT_URL: &str = "nats://localhost:4222";
+
+/// A connection event callback; receives the C handle of the connection.
+pub type ConnCallback = Arc<dyn Fn(usize) + Send + Sync>;
+/// The asynchronous error callback; receives the connection handle, the subscription handle
+/// (0 when none) and the status.
+pub type ErrCallback = Arc<dyn Fn(usize, usize, natsStatus) + Send + Sync>;
+
+/// User callbacks, already bound to their C closures by the FFI layer.
+#[derive(Clone, Default)]
+pub struct Callbacks {
+    pub closed: Option<ConnCallback>,
+    pub disconnected: Option<ConnCallback>,
+    pub discovered_servers: Option<ConnCallback>,
+    pub error: Option<ErrCallback>,
+}
+
+impl fmt::Debug for Callbacks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Callbacks")
+            .field("closed", &self.closed.is_some())
+            .field("disconnected", &self.disconnected.is_some())
+            .field("discovered_servers", &self.discovered_servers.is_some())
+            .field("error", &self.error.is_some())
+            .finish()
+    }
+}
+
+/// Every setting a connection reads. Defaults are nats.c's.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// From `SetURL` (may be a comma-separated list).
+    pub url: Vec<ServerUrl>,
+    /// From `SetServers`.
+    pub servers: Vec<ServerUrl>,
+    pub no_randomize: bool,
+    /// Connect timeout in milliseconds (also bounds the flush done by Close).
+    pub timeout_ms: i64,
+    pub name: Option<String>,
+    pub verbose: bool,
+    pub pedantic: bool,
+    pub ping_interval_ms: i64,
+    pub max_pings_out: i32,
+    pub io_buf_size: usize,
+    pub send_asap: bool,
+    pub no_echo: bool,
+    /// 0: no deadline.
+    pub write_deadline_ms: i64,
+    pub allow_reconnect: bool,
+    pub ignore_discovered_servers: bool,
+    pub max_pending_msgs: i32,
+    pub max_pending_bytes: i64,
+    pub callbacks: Callbacks,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            url: Vec::new(),
+            servers: Vec::new(),
+            no_randomize: false,
+            timeout_ms: 2000,
+            name: None,
+            verbose: false,
+            pedantic: false,
+            ping_interval_ms: 120_000,
+            max_pings_out: 2,
+            io_buf_size: 32 * 1024,
+            send_asap: false,
+            no_echo: false,
+            write_deadline_ms: 0,
+            allow_reconnect: true,
+            ignore_discovered_servers: false,
+            max_pending_msgs: 65536,
+            max_pending_bytes: 64 * 1024 * 1024,
+            callbacks: Callbacks::default(),
+        }
+    }
+}
+
+impl Options {
+    /// `SetURL`: `None` clears it; a list is comma-separated.
+    pub fn set_url(&mut self, url: Option<&str>) -> Result<()> {
+        self.url = match url {
+            None => Vec::new(),
+            Some(u) => parse_url_list(u)?,
+        };
+        Ok(())
+    }
+
+    /// `SetServers`: an empty list clears it.
+    pub fn set_servers(&mut self, servers: &[&str]) -> Result<()> {
+        let mut list = Vec::with_capacity(servers.len());
+        for s in servers {
+            list.extend(parse_url_list(s)?);
+        }
+        self.servers = list;
+        Ok(())
+    }
+
+    /// The servers to try, in configuration order: the URL first (nats.c puts it first), then
+    /// the `SetServers` list; the default URL when neither is set.
+    pub fn server_list(&self) -> Result<Vec<ServerUrl>> {
+        let mut list: Vec<ServerUrl> = self.url.clone();
+        for s in &self.servers {
+            if !list.contains(s) {
+                list.push(s.clone());
+            }
+        }
+        if list.is_empty() {
+            list = parse_url_list(DEFAULT_URL)?;
+        }
+        Ok(list)
+    }
+
+    pub fn set_timeout(&mut self, ms: i64) -> Result<()> {
+        if ms < 0 {
+            return err(natsStatus::NATS_INVALID_ARG, "timeout must not be negative");
+        }
+        // nats.c: 0 means the default (no explicit timeout) is used.
+        self.timeout_ms = if ms == 0 { 2000 } else { ms };
+        Ok(())
+    }
+
+    pub fn set_ping_interval(&mut self, ms: i64) -> Result<()> {
+        // nats.c: 0 or negative disables... it accepts any value; <= 0 means the default.
+        self.ping_interval_ms = if ms <= 0 { 120_000 } else { ms };
+        Ok(())
+    }
+
+    pub fn set_io_buf_size(&mut self, size: i32) -> Result<()> {
+        if size < 0 {
+            return err(natsStatus::NATS_INVALID_ARG, "I/O buffer size must not be negative");
+        }
+        self.io_buf_size = if size == 0 { 32 * 1024 } else { size as usize };
+        Ok(())
+    }
+
+    pub fn set_write_deadline(&mut self, ms: i64) -> Result<()> {
+        if ms < 0 {
+            return err(natsStatus::NATS_INVALID_ARG, "write deadline must not be negative");
+        }
+        self.write_deadline_ms = ms;
+        Ok(())
+    }
+
+    pub fn set_max_pending_msgs(&mut self, n: i32) -> Result<()> {
+        if n <= 0 {
+            return err(natsStatus::NATS_INVALID_ARG, "max pending messages must be positive");
+        }
+        self.max_pending_msgs = n;
+        Ok(())
+    }
+}

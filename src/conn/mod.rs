@@ -1,1 +1,495 @@
-//! placeholder
+//! The connection core: connect, publish into the outgoing buffer, flush with PING/PONG,
+//! subscribe, close. See ARCHITECTURE.md for the threads involved.
+#![forbid(unsafe_code)]
+
+pub mod callbacks;
+pub mod event_loop;
+pub mod handshake;
+pub mod pongs;
+pub mod shared;
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::options::Options;
+use crate::proto::encoder;
+use crate::proto::subject::{check_publish_subject, check_queue_name, check_reply_subject, check_subscribe_subject};
+use crate::proto::url::ServerUrl;
+use crate::status::{err, natsConnStatus, natsStatus, Error, Result};
+use crate::sub::Subscription;
+
+use shared::{Shared, State, OUT_BUFFER_LIMIT};
+
+/// Connection counters, as `natsStatistics` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnStats {
+    pub in_msgs: u64,
+    pub in_bytes: u64,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+    pub reconnects: u64,
+}
+
+/// A NATS connection (cheap to clone: all clones share one connection).
+#[derive(Clone)]
+pub struct Connection {
+    shared: Arc<Shared>,
+}
+
+impl Connection {
+    /// A connection object, not connected yet.
+    pub fn new(opts: Options) -> Connection {
+        Connection { shared: Arc::new(Shared::new(opts)) }
+    }
+
+    /// Records the C handle passed to callbacks (set before `connect`).
+    pub fn set_handle(&self, handle: usize) {
+        self.shared.handle.store(handle, Ordering::Release);
+    }
+
+    /// Tries the servers (randomised unless NoRandomize) until one accepts the handshake.
+    pub fn connect(&self) -> Result<()> {
+        let opts = &self.shared.opts;
+        let mut servers = opts.server_list()?;
+        if !opts.no_randomize && servers.len() > 1 {
+            shuffle(&mut servers);
+        }
+        {
+            let mut st = self.shared.lock();
+            st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTING;
+            st.pool = servers.iter().cloned().map(|u| (u, false)).collect();
+        }
+        let mut last: Option<Error> = None;
+        for url in &servers {
+            match handshake::establish(url, opts) {
+                Ok(est) => return self.start(url.clone(), est),
+                Err(e) => {
+                    // Authentication failures and the like are final: nats.c reports them as
+                    // they are; unreachable servers end as NATS_NO_SERVER.
+                    last = Some(e);
+                }
+            }
+        }
+        let e = last.unwrap_or_else(|| Error::new(natsStatus::NATS_NO_SERVER, "no server to connect to"));
+        let e = match e.status {
+            natsStatus::NATS_IO_ERROR | natsStatus::NATS_TIMEOUT | natsStatus::NATS_CONNECTION_CLOSED => {
+                Error::new(natsStatus::NATS_NO_SERVER, e.text)
+            }
+            _ => e,
+        };
+        let mut st = self.shared.lock();
+        st.status = natsConnStatus::NATS_CONN_STATUS_CLOSED;
+        st.set_error(&e);
+        Err(e)
+    }
+
+    fn start(&self, url: ServerUrl, est: handshake::Established) -> Result<()> {
+        {
+            let mut st = self.shared.lock();
+            st.info = est.info.clone();
+            st.url = Some(url);
+            st.local = est.local;
+            st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
+            if !self.shared.opts.ignore_discovered_servers {
+                let State { pool, info, .. } = &mut *st;
+                for u in &info.connect_urls {
+                    if let Ok(d) = crate::proto::url::parse_url(u) {
+                        if !pool.iter().any(|(p, _)| p.host == d.host && p.port == d.port) {
+                            pool.push((d, true));
+                        }
+                    }
+                }
+            }
+        }
+        let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, est));
+        if let Err(e) = started {
+            let e = Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start connection threads: {e}"));
+            self.shared.finish_close(Some(e.clone()));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn closed_error() -> Error {
+        Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed")
+    }
+
+    /// Appends encoded protocol to the outgoing buffer, waiting while the buffer is full, and
+    /// wakes the event loop when it is not already going to look at the buffer.
+    fn append<F: FnOnce(&mut Vec<u8>)>(&self, encode: F) -> Result<()> {
+        let sh = &*self.shared;
+        let mut st = sh.lock();
+        if st.is_closed() {
+            return Err(Self::closed_error());
+        }
+        if st.out.len() >= OUT_BUFFER_LIMIT {
+            st = self.wait_for_space(st)?;
+        }
+        let before = st.out.len();
+        encode(&mut st.out);
+        st.appended += (st.out.len() - before) as u64;
+        let wake = !st.wake_pending;
+        st.wake_pending = true;
+        if sh.opts.send_asap {
+            let target = st.appended;
+            drop(st);
+            if wake {
+                sh.wake();
+            }
+            return self.wait_written(target);
+        }
+        drop(st);
+        if wake {
+            sh.wake();
+        }
+        Ok(())
+    }
+
+    fn wait_for_space<'a>(&'a self, mut st: std::sync::MutexGuard<'a, State>) -> Result<std::sync::MutexGuard<'a, State>> {
+        let sh = &*self.shared;
+        let wd = sh.opts.write_deadline_ms;
+        let deadline = (wd > 0).then(|| Instant::now() + Duration::from_millis(wd as u64));
+        while st.out.len() >= OUT_BUFFER_LIMIT {
+            if st.is_closed() {
+                return Err(Self::closed_error());
+            }
+            if !st.wake_pending {
+                st.wake_pending = true;
+                sh.wake();
+            }
+            st.space_waiters += 1;
+            let wait = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        st.space_waiters -= 1;
+                        return err(natsStatus::NATS_TIMEOUT, "write deadline exceeded: the outgoing buffer is full");
+                    }
+                    d - now
+                }
+                None => Duration::from_millis(100),
+            };
+            st = sh.cond.wait_timeout(st, wait).unwrap_or_else(|p| p.into_inner()).0;
+            st.space_waiters -= 1;
+        }
+        Ok(st)
+    }
+
+    /// SendAsap: wait until the event loop has written everything up to `target`.
+    fn wait_written(&self, target: u64) -> Result<()> {
+        let sh = &*self.shared;
+        let mut st = sh.lock();
+        while st.written < target {
+            if st.is_closed() {
+                return Err(Self::closed_error());
+            }
+            st.asap_waiters += 1;
+            st = sh.cond.wait_timeout(st, Duration::from_millis(100)).unwrap_or_else(|p| p.into_inner()).0;
+            st.asap_waiters -= 1;
+        }
+        Ok(())
+    }
+
+    fn max_payload_of(st: &State) -> i64 {
+        st.info.max_payload
+    }
+
+    /// Publish, PublishRequest, PublishString...: validated, then appended to the buffer.
+    pub fn publish(&self, subject: &str, reply: Option<&str>, data: &[u8]) -> Result<()> {
+        check_publish_subject(subject)?;
+        if let Some(r) = reply {
+            check_reply_subject(r)?;
+        }
+        {
+            let st = self.shared.lock();
+            if st.is_closed() {
+                return Err(Self::closed_error());
+            }
+            let max = Self::max_payload_of(&st);
+            if max > 0 && data.len() as i64 > max {
+                return err(
+                    natsStatus::NATS_MAX_PAYLOAD,
+                    format!("payload of {} bytes exceeds the server's maximum of {} bytes", data.len(), max),
+                );
+            }
+        }
+        self.append(|out| encoder::pub_frame(out, subject, reply, data))?;
+        let mut st = self.shared.lock();
+        st.out_msgs += 1;
+        st.out_bytes += data.len() as u64;
+        Ok(())
+    }
+
+    /// Flush with a timeout in milliseconds: a PING behind everything buffered, then its PONG.
+    pub fn flush(&self, timeout_ms: i64) -> Result<()> {
+        if timeout_ms <= 0 {
+            return err(natsStatus::NATS_INVALID_TIMEOUT, "the flush timeout must be positive");
+        }
+        let sh = &*self.shared;
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms as u64);
+        let mut st = sh.lock();
+        if st.is_closed() {
+            return Err(Self::closed_error());
+        }
+        let id = st.pongs.push_flush();
+        st.out.extend_from_slice(encoder::PING);
+        st.appended += encoder::PING.len() as u64;
+        if !st.wake_pending {
+            st.wake_pending = true;
+            sh.wake();
+        }
+        loop {
+            if let Some(status) = st.pongs.take_result(id) {
+                return match status {
+                    natsStatus::NATS_OK => Ok(()),
+                    natsStatus::NATS_CONNECTION_CLOSED => {
+                        let text = match &st.last_error {
+                            Some((_, t)) if !t.as_bytes().is_empty() => {
+                                format!("the connection closed before the flush completed: {}", t.to_string_lossy())
+                            }
+                            _ => "the connection closed before the flush completed".to_string(),
+                        };
+                        err(status, text)
+                    }
+                    s => err(s, "the flush did not complete"),
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                st.pongs.abandon(id);
+                return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the PONG of the flush");
+            }
+            st = sh.cond.wait_timeout(st, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    /// Round-trip time of one PING/PONG.
+    pub fn rtt(&self) -> Result<Duration> {
+        let start = Instant::now();
+        self.flush(self.shared.opts.timeout_ms.max(1))?;
+        Ok(start.elapsed())
+    }
+
+    /// Creates a synchronous subscription.
+    pub fn subscribe_sync(&self, subject: &str, queue: Option<&str>) -> Result<Arc<Subscription>> {
+        check_subscribe_subject(subject)?;
+        if let Some(q) = queue {
+            check_queue_name(q)?;
+        }
+        if self.shared.lock().is_closed() {
+            return Err(Self::closed_error());
+        }
+        let sid = self.shared.next_sid.fetch_add(1, Ordering::Relaxed);
+        let sub = Arc::new(Subscription::new(
+            sid,
+            subject.to_string(),
+            queue.map(str::to_string),
+            self.shared.opts.max_pending_msgs,
+            self.shared.opts.max_pending_bytes,
+        ));
+        // In the map before SUB leaves, so that no message for it is missed.
+        self.shared.subs().insert(sid, Arc::clone(&sub));
+        if let Err(e) = self.append(|out| encoder::sub_frame(out, subject, queue, sid)) {
+            self.shared.subs().remove(&sid);
+            sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
+            return Err(e);
+        }
+        Ok(sub)
+    }
+
+    /// Unsubscribe now (`max` = None) or after `max` messages in total.
+    pub fn unsubscribe(&self, sub: &Arc<Subscription>, max: Option<u64>) -> Result<()> {
+        if self.shared.lock().is_closed() {
+            return Err(Self::closed_error());
+        }
+        sub.check_valid()?;
+        match max {
+            Some(n) if n > 0 => {
+                let reached = sub.set_max(n);
+                self.append(|out| encoder::unsub_frame(out, sub.sid, Some(n)))?;
+                if reached {
+                    self.shared.subs().remove(&sub.sid);
+                    sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
+                }
+            }
+            _ => {
+                self.shared.subs().remove(&sub.sid);
+                sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
+                self.append(|out| encoder::unsub_frame(out, sub.sid, None))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Close: what is buffered is flushed (PING/PONG, bounded by the connect timeout), then
+    /// the socket closes, subscriptions end and the disconnected/closed callbacks are queued.
+    pub fn close(&self) {
+        let sh = &*self.shared;
+        let connected = {
+            let st = sh.lock();
+            if st.is_closed() && st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
+                drop(st);
+                self.join_loop();
+                return;
+            }
+            st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED && !st.closing
+        };
+        if connected {
+            let _ = self.flush(sh.opts.timeout_ms.clamp(1, 5000));
+        }
+        {
+            let mut st = sh.lock();
+            st.closing = true;
+        }
+        sh.wake();
+        self.join_loop();
+        sh.finish_close(None);
+    }
+
+    fn join_loop(&self) {
+        let h = self.shared.loop_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = h {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+    }
+
+    /// Close, then wait until the callback thread has run its last callback (unless called
+    /// from a callback); from then on no callback runs.
+    pub fn destroy(&self) {
+        self.close();
+        let cb = self.shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((h, id)) = cb {
+            if id != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
+        self.shared.destroyed.store(true, Ordering::Release);
+    }
+
+    pub fn status(&self) -> natsConnStatus {
+        self.shared.lock().status
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.status() == natsConnStatus::NATS_CONN_STATUS_CLOSED
+    }
+
+    /// Bytes accepted but not yet written to the socket.
+    pub fn buffered(&self) -> usize {
+        let st = self.shared.lock();
+        st.out.len() + st.in_flight
+    }
+
+    pub fn max_payload(&self) -> i64 {
+        self.shared.lock().info.max_payload
+    }
+
+    pub fn stats(&self) -> ConnStats {
+        let st = self.shared.lock();
+        ConnStats {
+            in_msgs: self.shared.incoming.msgs.load(Ordering::Relaxed),
+            in_bytes: self.shared.incoming.bytes.load(Ordering::Relaxed),
+            out_msgs: st.out_msgs,
+            out_bytes: st.out_bytes,
+            reconnects: 0,
+        }
+    }
+
+    /// The URL of the connected server, `None` when not connected.
+    pub fn connected_url(&self) -> Option<String> {
+        let st = self.shared.lock();
+        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED {
+            return None;
+        }
+        st.url.as_ref().map(|u| u.full.clone())
+    }
+
+    pub fn connected_server_id(&self) -> Option<String> {
+        let st = self.shared.lock();
+        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED {
+            return None;
+        }
+        Some(st.info.server_id.clone())
+    }
+
+    /// Every server of the pool (`discovered_only`: only those learned from INFO).
+    pub fn servers(&self, discovered_only: bool) -> Result<Vec<String>> {
+        let st = self.shared.lock();
+        if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
+            return Err(Self::closed_error());
+        }
+        Ok(st.pool.iter().filter(|(_, d)| *d || !discovered_only).map(|(u, _)| u.full.clone()).collect())
+    }
+
+    /// The connection's last error (status and text); OK and empty when there is none.
+    pub fn last_error(&self) -> (natsStatus, Option<std::ffi::CString>) {
+        let st = self.shared.lock();
+        match &st.last_error {
+            Some((s, t)) => (*s, Some(t.clone())),
+            None => (natsStatus::NATS_OK, None),
+        }
+    }
+
+    /// Runs `f` with the last error text borrowed from the connection (for a stable pointer).
+    pub fn with_last_error<R>(&self, f: impl FnOnce(natsStatus, Option<&std::ffi::CStr>) -> R) -> R {
+        let st = self.shared.lock();
+        match &st.last_error {
+            Some((s, t)) => f(*s, Some(t.as_c_str())),
+            None => f(natsStatus::NATS_OK, None),
+        }
+    }
+
+    fn connected_info<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T> {
+        let st = self.shared.lock();
+        match st.status {
+            natsConnStatus::NATS_CONN_STATUS_CLOSED => Err(Self::closed_error()),
+            natsConnStatus::NATS_CONN_STATUS_CONNECTED => Ok(f(&st)),
+            _ => err(natsStatus::NATS_CONNECTION_DISCONNECTED, "the connection is not connected"),
+        }
+    }
+
+    pub fn client_id(&self) -> Result<u64> {
+        let id = self.connected_info(|st| st.info.client_id)?;
+        if id == 0 {
+            return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server did not assign a client id");
+        }
+        Ok(id)
+    }
+
+    pub fn client_ip(&self) -> Result<String> {
+        let ip = self.connected_info(|st| st.info.client_ip.clone())?;
+        if ip.is_empty() {
+            return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server did not report the client IP");
+        }
+        Ok(ip)
+    }
+
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        self.connected_info(|st| st.local)?
+            .ok_or_else(|| Error::new(natsStatus::NATS_ERR, "the local address is not known"))
+    }
+
+    pub fn has_header_support(&self) -> bool {
+        let st = self.shared.lock();
+        st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED && st.info.headers
+    }
+}
+
+fn shuffle<T>(v: &mut [T]) {
+    let mut h = RandomState::new().build_hasher();
+    h.write_usize(v.len());
+    let mut x = h.finish() | 1;
+    for i in (1..v.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let j = (x % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}

@@ -1,4 +1,12 @@
-//! The C boundary: every `extern "C"` function of the library lives below this module.
-#![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc)]
+//! The C boundary: every `extern "C"` function of the library lives below this module, one
+//! file per nats.c object family. Bodies check arguments, call the safe core, map errors.
+#![allow(non_camel_case_types, non_snake_case, clippy::missing_safety_doc, clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod boundary;
+pub mod connection;
+pub mod inbox;
 pub mod library;
+pub mod msg;
+pub mod options;
+pub mod stats;
+pub mod subscription;

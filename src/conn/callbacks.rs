@@ -1,0 +1,72 @@
+//! The callback thread: connection events reach user code here, in order, never on the
+//! event-loop thread.
+#![forbid(unsafe_code)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+
+use crate::status::natsStatus;
+use crate::sub::Subscription;
+
+use super::shared::Shared;
+
+/// An asynchronous event for the user's callbacks.
+pub enum Event {
+    Disconnected,
+    Closed,
+    DiscoveredServers,
+    Error { sub: Option<Arc<Subscription>>, status: natsStatus },
+}
+
+/// Starts the callback thread of a connection.
+pub fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
+    let (tx, rx) = channel();
+    *shared.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+    let s = Arc::clone(shared);
+    let h = std::thread::Builder::new().name("nats-callbacks".into()).spawn(move || run(s, rx))?;
+    let id = h.thread().id();
+    *shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some((h, id));
+    Ok(())
+}
+
+fn run(shared: Arc<Shared>, rx: Receiver<Event>) {
+    while let Ok(ev) = rx.recv() {
+        let closed = matches!(ev, Event::Closed);
+        if !shared.destroyed.load(Ordering::Acquire) {
+            let _ = catch_unwind(AssertUnwindSafe(|| dispatch(&shared, ev)));
+        }
+        if closed {
+            break;
+        }
+    }
+}
+
+fn dispatch(shared: &Shared, ev: Event) {
+    let cbs = &shared.opts.callbacks;
+    let h = shared.handle();
+    match ev {
+        Event::Disconnected => {
+            if let Some(cb) = &cbs.disconnected {
+                cb(h)
+            }
+        }
+        Event::Closed => {
+            if let Some(cb) = &cbs.closed {
+                cb(h)
+            }
+        }
+        Event::DiscoveredServers => {
+            if let Some(cb) = &cbs.discovered_servers {
+                cb(h)
+            }
+        }
+        Event::Error { sub, status } => {
+            if let Some(cb) = &cbs.error {
+                let sh = sub.map_or(0, |s| s.handle.load(Ordering::Acquire));
+                cb(h, sh, status)
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The event loop: one thread per connection owning the socket, a mio `Poll`, a `Waker` and
+//! the timers (keepalive PING, write deadline).
+//!
+//! The socket is registered edge-triggered for both directions once: readiness is a hint, the
+//! loop reads until `WouldBlock` (or a fairness budget) and writes while output waits, so no
+//! re-registration is needed when output comes and goes.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::msg::Msg;
+use crate::proto::encoder;
+use crate::proto::info::parse_info;
+use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
+use crate::proto::url::parse_url;
+use crate::status::{natsStatus, Error};
+use crate::sub::Delivery;
+
+use super::callbacks::Event;
+use super::handshake::{server_error, Established};
+use super::shared::Shared;
+
+const SOCK: Token = Token(0);
+const WAKE: Token = Token(1);
+/// Reads per wakeup before the loop gives writes and timers a turn.
+const READ_BUDGET: usize = 16;
+/// Bytes written per turn before reads get a turn.
+const WRITE_BUDGET: usize = 4 * 1024 * 1024;
+
+/// Registers the socket and starts the loop thread.
+pub fn start(shared: &Arc<Shared>, est: Established) -> io::Result<()> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKE)?;
+    if shared.waker.set(waker).is_err() {
+        return Err(io::Error::other("event loop already started"));
+    }
+    est.stream.set_nonblocking(true)?;
+    let mut sock = TcpStream::from_std(est.stream);
+    poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
+    let max_payload = usize::try_from(est.info.max_payload).unwrap_or(0).max(1024 * 1024);
+    let mut parser = Parser::new();
+    parser.set_max_payload(max_payload + 64 * 1024);
+    let rbuf_size = shared.opts.io_buf_size.clamp(4096, 256 * 1024).max(64 * 1024);
+    let interval = Duration::from_millis(shared.opts.ping_interval_ms.max(1) as u64);
+    let lp = Loop {
+        shared: Arc::clone(shared),
+        poll,
+        sock,
+        parser,
+        rbuf: vec![0; rbuf_size],
+        pending: Vec::with_capacity(32 * 1024),
+        pos: 0,
+        writable: true,
+        read_ready: true,
+        blocked_since: None,
+        ping_interval: interval,
+        next_ping: Instant::now() + interval,
+    };
+    let leftover = est.leftover;
+    let h = std::thread::Builder::new().name("nats-loop".into()).spawn(move || lp.run(leftover))?;
+    *shared.loop_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
+    Ok(())
+}
+
+struct Loop {
+    shared: Arc<Shared>,
+    poll: Poll,
+    sock: TcpStream,
+    parser: Parser,
+    rbuf: Vec<u8>,
+    /// Bytes taken from the outgoing buffer, written from `pos`.
+    pending: Vec<u8>,
+    pos: usize,
+    /// No `WouldBlock` on write since the last WRITABLE event.
+    writable: bool,
+    /// Reading stopped on the budget, not on `WouldBlock`.
+    read_ready: bool,
+    blocked_since: Option<Instant>,
+    ping_interval: Duration,
+    next_ping: Instant,
+}
+
+/// Why the loop stopped.
+enum Stop {
+    /// Close asked for it: the closer finishes the job.
+    Requested,
+    Failed(Error),
+}
+
+impl Loop {
+    fn run(mut self, leftover: Vec<u8>) {
+        let shared = Arc::clone(&self.shared);
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.main(leftover)));
+        match outcome {
+            Ok(Stop::Requested) => {}
+            Ok(Stop::Failed(e)) => shared.finish_close(Some(e)),
+            Err(_) => shared.finish_close(Some(Error::new(natsStatus::NATS_ERR, "internal error in the connection event loop"))),
+        }
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+    }
+
+    fn main(&mut self, leftover: Vec<u8>) -> Stop {
+        if !leftover.is_empty() {
+            if let Err(e) = self.on_bytes(&leftover, leftover.len()) {
+                return Stop::Failed(e);
+            }
+        }
+        let mut events = Events::with_capacity(16);
+        loop {
+            let more_to_write = match self.write_out() {
+                Ok(m) => m,
+                Err(e) => return Stop::Failed(e),
+            };
+            if self.shared.lock().closing {
+                self.drain_before_close();
+                return Stop::Requested;
+            }
+            let timeout = if self.read_ready || more_to_write {
+                Duration::ZERO
+            } else {
+                self.next_deadline().saturating_duration_since(Instant::now())
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Stop::Failed(Error::new(natsStatus::NATS_SYS_ERROR, format!("poll failed: {e}")));
+            }
+            for ev in events.iter() {
+                if ev.token() == SOCK {
+                    if ev.is_writable() {
+                        self.writable = true;
+                    }
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        self.read_ready = true;
+                    }
+                }
+            }
+            if self.read_ready {
+                if let Err(e) = self.read_some() {
+                    return Stop::Failed(e);
+                }
+            }
+            if let Err(e) = self.timers() {
+                return Stop::Failed(e);
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let mut d = self.next_ping;
+        let wd = self.shared.opts.write_deadline_ms;
+        if let (Some(t), true) = (self.blocked_since, wd > 0) {
+            d = d.min(t + Duration::from_millis(wd as u64));
+        }
+        d
+    }
+
+    /// Reads until `WouldBlock` or the budget; parses what arrives.
+    fn read_some(&mut self) -> Result<(), Error> {
+        for _ in 0..READ_BUDGET {
+            match self.sock.read(&mut self.rbuf) {
+                Ok(0) => {
+                    return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection"));
+                }
+                Ok(n) => {
+                    let buf = std::mem::take(&mut self.rbuf);
+                    let r = self.on_bytes(&buf, n);
+                    self.rbuf = buf;
+                    r?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.read_ready = false;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::new(natsStatus::NATS_IO_ERROR, format!("read error: {e}"))),
+            }
+        }
+        Ok(())
+    }
+
+    fn on_bytes(&mut self, buf: &[u8], n: usize) -> Result<(), Error> {
+        let mut h = Handler { shared: &self.shared, fatal: None };
+        let r = self.parser.parse(&buf[..n], &mut h);
+        if let Some(e) = h.fatal {
+            return Err(e);
+        }
+        r.map_err(|e| match e {
+            ProtoError::LineTooLong => Error::new(natsStatus::NATS_PROTOCOL_ERROR, "protocol error: control line too long"),
+            ProtoError::Malformed(t) => Error::new(natsStatus::NATS_PROTOCOL_ERROR, format!("protocol error: {t}")),
+        })
+    }
+
+    /// Writes what waits. Returns true when the write budget ran out with output left.
+    fn write_out(&mut self) -> Result<bool, Error> {
+        let mut budget = WRITE_BUDGET;
+        loop {
+            if self.pos == self.pending.len() {
+                let mut st = self.shared.lock();
+                st.written += self.pending.len() as u64;
+                self.pending.clear();
+                self.pos = 0;
+                let waiters = st.space_waiters > 0 || st.asap_waiters > 0;
+                if st.out.is_empty() {
+                    st.wake_pending = false;
+                    st.in_flight = 0;
+                    drop(st);
+                    if waiters {
+                        self.shared.cond.notify_all();
+                    }
+                    return Ok(false);
+                }
+                std::mem::swap(&mut st.out, &mut self.pending);
+                st.in_flight = self.pending.len();
+                drop(st);
+                if waiters {
+                    self.shared.cond.notify_all();
+                }
+            }
+            if !self.writable {
+                return Ok(false);
+            }
+            if budget == 0 {
+                return Ok(true);
+            }
+            match self.sock.write(&self.pending[self.pos..]) {
+                Ok(0) => return Err(Error::new(natsStatus::NATS_IO_ERROR, "write error: the socket accepted nothing")),
+                Ok(n) => {
+                    self.pos += n;
+                    budget = budget.saturating_sub(n);
+                    self.blocked_since = None;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    self.blocked_since.get_or_insert_with(Instant::now);
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::new(natsStatus::NATS_IO_ERROR, format!("write error: {e}"))),
+            }
+        }
+    }
+
+    fn timers(&mut self) -> Result<(), Error> {
+        let now = Instant::now();
+        let wd = self.shared.opts.write_deadline_ms;
+        if let (Some(t), true) = (self.blocked_since, wd > 0) {
+            if now.duration_since(t) >= Duration::from_millis(wd as u64) {
+                return Err(Error::new(natsStatus::NATS_TIMEOUT, "write deadline exceeded: the server does not read"));
+            }
+        }
+        if now >= self.next_ping {
+            self.next_ping = now + self.ping_interval;
+            let mut st = self.shared.lock();
+            if st.pings_out >= self.shared.opts.max_pings_out.max(1) {
+                return Err(Error::new(natsStatus::NATS_STALE_CONNECTION, "stale connection: the server did not answer keepalive PINGs"));
+            }
+            st.pings_out += 1;
+            st.pongs.push_keepalive();
+            st.out.extend_from_slice(encoder::PING);
+            st.appended += encoder::PING.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Close was requested: write what is left, bounded by the connect timeout.
+    fn drain_before_close(&mut self) {
+        let deadline = Instant::now() + Duration::from_millis(self.shared.opts.timeout_ms.max(1) as u64);
+        let mut events = Events::with_capacity(4);
+        loop {
+            {
+                // Close keeps the buffer for us: take it even though `closing` is set.
+                let st = self.shared.lock();
+                if st.out.is_empty() && self.pos == self.pending.len() {
+                    return;
+                }
+            }
+            if self.write_out().is_err() {
+                return;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            if !self.writable {
+                let _ = self.poll.poll(&mut events, Some((deadline - now).min(Duration::from_millis(50))));
+                for ev in events.iter() {
+                    if ev.token() == SOCK && ev.is_writable() {
+                        self.writable = true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Applies parsed protocol to the connection.
+struct Handler<'a> {
+    shared: &'a Shared,
+    fatal: Option<Error>,
+}
+
+impl ProtoHandler for Handler<'_> {
+    fn on_info(&mut self, json: &str) {
+        let info = match parse_info(json) {
+            Ok(i) => i,
+            Err(e) => {
+                self.fatal = Some(e);
+                return;
+            }
+        };
+        let mut added = false;
+        {
+            let mut st = self.shared.lock();
+            if !self.shared.opts.ignore_discovered_servers {
+                for u in &info.connect_urls {
+                    if let Ok(url) = parse_url(u) {
+                        if !st.pool.iter().any(|(p, _)| p.host == url.host && p.port == url.port) {
+                            st.pool.push((url, true));
+                            added = true;
+                        }
+                    }
+                }
+            }
+            st.info = info;
+        }
+        if added && self.shared.opts.callbacks.discovered_servers.is_some() {
+            self.shared.post(Event::DiscoveredServers);
+        }
+    }
+
+    fn on_msg(&mut self, m: MsgView<'_>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.shared.incoming.msgs.fetch_add(1, Relaxed);
+        self.shared.incoming.bytes.fetch_add(m.payload.len() as u64, Relaxed);
+        let sub = self.shared.subs().get(&m.sid).cloned();
+        let Some(sub) = sub else { return };
+        let mut msg = Msg::new(m.subject, m.reply, m.payload);
+        msg.sid = m.sid;
+        match sub.deliver(msg) {
+            Delivery::Queued | Delivery::Ignored => {}
+            Delivery::Dropped { new_episode } => {
+                if new_episode {
+                    self.shared.post(Event::Error { sub: Some(sub), status: natsStatus::NATS_SLOW_CONSUMER });
+                }
+            }
+            Delivery::QueuedLast => {
+                self.shared.subs().remove(&m.sid);
+                sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
+            }
+        }
+    }
+
+    fn on_ping(&mut self) {
+        let mut st = self.shared.lock();
+        st.out.extend_from_slice(encoder::PONG);
+        st.appended += encoder::PONG.len() as u64;
+    }
+
+    fn on_pong(&mut self) {
+        let released = {
+            let mut st = self.shared.lock();
+            st.pings_out = 0;
+            st.pongs.on_pong()
+        };
+        if released {
+            self.shared.cond.notify_all();
+        }
+    }
+
+    fn on_ok(&mut self) {}
+
+    fn on_err(&mut self, text: &str) {
+        let e = server_error(text);
+        if e.status == natsStatus::NATS_NOT_PERMITTED {
+            self.shared.lock().set_error(&e);
+            self.shared.post(Event::Error { sub: None, status: e.status });
+        } else if self.fatal.is_none() {
+            self.fatal = Some(e);
+        }
+    }
+}

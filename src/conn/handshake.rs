@@ -1,0 +1,234 @@
+//! Establishing one connection to one server: TCP connect, INFO, CONNECT, PING/PONG.
+//!
+//! Runs on the thread that connects (blocking, bounded by the connect timeout); the socket is
+//! handed to the event loop afterwards, with any bytes read past the PONG.
+#![forbid(unsafe_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use crate::options::Options;
+use crate::proto::encoder;
+use crate::proto::info::{parse_info, ConnectInfo, ServerInfo};
+use crate::proto::url::ServerUrl;
+use crate::status::{err, natsStatus, Error, Result};
+
+/// The API level announced in CONNECT.
+pub const CLIENT_VERSION: &str = "3.4.1";
+
+/// Longest handshake line accepted (an INFO with many connect_urls can be long).
+const MAX_HANDSHAKE_LINE: usize = 64 * 1024;
+
+/// A connected, handshaken socket.
+pub struct Established {
+    pub stream: TcpStream,
+    pub info: ServerInfo,
+    /// Bytes received after the PONG that ends the handshake.
+    pub leftover: Vec<u8>,
+    pub local: Option<SocketAddr>,
+}
+
+/// Connects to `url` and runs the handshake, all within `opts.timeout_ms`.
+pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
+    let timeout = Duration::from_millis(opts.timeout_ms.max(1) as u64);
+    let deadline = Instant::now() + timeout;
+    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
+        .to_socket_addrs()
+        .map_err(|e| Error::new(natsStatus::NATS_NO_SERVER, format!("cannot resolve '{}': {e}", url.host)))?
+        .collect();
+    let mut last = Error::new(natsStatus::NATS_NO_SERVER, format!("no address for '{}'", url.host));
+    let mut stream = None;
+    for addr in addrs {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            last = Error::new(natsStatus::NATS_NO_SERVER, format!("timed out connecting to {}", url.host_port()));
+            break;
+        }
+        match TcpStream::connect_timeout(&addr, left) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => {
+                last = Error::new(natsStatus::NATS_NO_SERVER, format!("cannot connect to {}: {e}", url.host_port()));
+            }
+        }
+    }
+    let mut stream = stream.ok_or(last)?;
+    let _ = stream.set_nodelay(true);
+    let mut reader = LineReader { buf: Vec::with_capacity(4096), deadline };
+
+    let line = reader.line(&mut stream)?;
+    let info_json = strip_op(&line, "INFO")
+        .ok_or_else(|| Error::new(natsStatus::NATS_PROTOCOL_ERROR, format!("expected INFO from the server, got '{}'", printable(&line))))?;
+    let mut info = parse_info(info_json)?;
+
+    if url.is_tls() {
+        return err(natsStatus::NATS_SSL_ERROR, "TLS is not supported by this build of the library");
+    }
+    if info.tls_required {
+        return err(natsStatus::NATS_SECURE_CONNECTION_REQUIRED, "the server requires a secure (TLS) connection");
+    }
+
+    let connect = connect_info(url, opts, &info);
+    let mut out = Vec::with_capacity(256);
+    encoder::connect_frame(&mut out, &connect);
+    out.extend_from_slice(encoder::PING);
+    set_write_timeout(&stream, deadline)?;
+    stream
+        .write_all(&out)
+        .map_err(|e| Error::new(natsStatus::NATS_IO_ERROR, format!("cannot send CONNECT: {e}")))?;
+
+    loop {
+        let line = reader.line(&mut stream)?;
+        if strip_op(&line, "PONG").is_some() {
+            break;
+        } else if strip_op(&line, "+OK").is_some() {
+            continue;
+        } else if let Some(text) = strip_op(&line, "-ERR") {
+            return Err(server_error(text));
+        } else if let Some(json) = strip_op(&line, "INFO") {
+            info = parse_info(json)?;
+        } else if strip_op(&line, "PING").is_some() {
+            let _ = stream.write_all(encoder::PONG);
+        } else {
+            return err(natsStatus::NATS_PROTOCOL_ERROR, format!("unexpected reply to CONNECT: '{}'", printable(&line)));
+        }
+    }
+    let _ = stream.set_read_timeout(None);
+    let _ = stream.set_write_timeout(None);
+    let local = stream.local_addr().ok();
+    Ok(Established { stream, info, leftover: reader.buf, local })
+}
+
+/// Maps the text of a server -ERR to a status, as nats.c does.
+pub fn server_error(text: &str) -> Error {
+    let t = text.trim().trim_matches('\'').trim();
+    let lower = t.to_ascii_lowercase();
+    let status = if lower.contains("authorization violation")
+        || lower.contains("authentication")
+        || lower.contains("user authentication")
+    {
+        natsStatus::NATS_CONNECTION_AUTH_FAILED
+    } else if lower.contains("stale connection") {
+        natsStatus::NATS_STALE_CONNECTION
+    } else if lower.contains("permissions violation") {
+        natsStatus::NATS_NOT_PERMITTED
+    } else if lower.contains("secure connection") && lower.contains("required") {
+        natsStatus::NATS_SECURE_CONNECTION_REQUIRED
+    } else {
+        natsStatus::NATS_ERR
+    };
+    Error::new(status, t.to_string())
+}
+
+fn connect_info(url: &ServerUrl, opts: &Options, info: &ServerInfo) -> ConnectInfo {
+    let (user, pass, token) = match (&url.user, &url.password) {
+        (Some(u), Some(p)) => (Some(u.clone()), Some(p.clone()), None),
+        (Some(t), None) => (None, None, Some(t.clone())),
+        _ => (None, None, None),
+    };
+    ConnectInfo {
+        verbose: opts.verbose,
+        pedantic: opts.pedantic,
+        tls_required: false,
+        name: opts.name.clone(),
+        lang: "C".to_string(),
+        version: CLIENT_VERSION.to_string(),
+        protocol: 1,
+        echo: !opts.no_echo,
+        headers: info.headers,
+        no_responders: info.headers,
+        user,
+        pass,
+        auth_token: token,
+        ..ConnectInfo::default()
+    }
+}
+
+fn set_write_timeout(stream: &TcpStream, deadline: Instant) -> Result<()> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return err(natsStatus::NATS_TIMEOUT, "timed out during the connection handshake");
+    }
+    let _ = stream.set_write_timeout(Some(left));
+    Ok(())
+}
+
+/// `Some(rest)` when `line` starts with the (case-insensitive) op.
+fn strip_op<'a>(line: &'a str, op: &str) -> Option<&'a str> {
+    let head = line.get(..op.len())?;
+    if !head.eq_ignore_ascii_case(op) {
+        return None;
+    }
+    let rest = &line[op.len()..];
+    if rest.is_empty() || rest.starts_with([' ', '\t']) {
+        Some(rest.trim())
+    } else {
+        None
+    }
+}
+
+fn printable(s: &str) -> String {
+    s.chars().take(80).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// Reads CRLF-terminated lines with a deadline, keeping whatever follows.
+struct LineReader {
+    buf: Vec<u8>,
+    deadline: Instant,
+}
+
+impl LineReader {
+    fn line(&mut self, stream: &mut TcpStream) -> Result<String> {
+        loop {
+            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return String::from_utf8(line)
+                    .map_err(|_| Error::new(natsStatus::NATS_PROTOCOL_ERROR, "the server sent a line that is not UTF-8"));
+            }
+            if self.buf.len() > MAX_HANDSHAKE_LINE {
+                return err(natsStatus::NATS_LINE_TOO_LONG, "handshake line from the server is too long");
+            }
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the server during the handshake");
+            }
+            let _ = stream.set_read_timeout(Some(left));
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk) {
+                Ok(0) => {
+                    return err(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection during the handshake")
+                }
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the server during the handshake")
+                }
+                Err(e) => return err(natsStatus::NATS_IO_ERROR, format!("read error during the handshake: {e}")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_matching() {
+        assert_eq!(strip_op("INFO {}", "INFO"), Some("{}"));
+        assert_eq!(strip_op("pong", "PONG"), Some(""));
+        assert_eq!(strip_op("PONGX", "PONG"), None);
+        assert_eq!(strip_op("-ERR 'Authorization Violation'", "-ERR"), Some("'Authorization Violation'"));
+        assert_eq!(server_error("'Authorization Violation'").status, natsStatus::NATS_CONNECTION_AUTH_FAILED);
+        assert_eq!(server_error("'Stale Connection'").status, natsStatus::NATS_STALE_CONNECTION);
+        assert_eq!(server_error("'Unknown Protocol Operation'").status, natsStatus::NATS_ERR);
+        assert_eq!(server_error("'Unknown Protocol Operation'").text, "Unknown Protocol Operation");
+    }
+}

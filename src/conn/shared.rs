@@ -1,0 +1,187 @@
+//! State shared between the caller threads, the event loop and the callback thread.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::thread::{JoinHandle, ThreadId};
+
+use crate::options::Options;
+use crate::proto::info::ServerInfo;
+use crate::proto::url::ServerUrl;
+use crate::status::{natsConnStatus, natsStatus, Error};
+use crate::sub::Subscription;
+
+use super::callbacks::Event;
+use super::pongs::PongQueue;
+
+/// The outgoing buffer is bounded: a publisher that finds it this full waits for the event
+/// loop to take it (memory stays bounded whatever the publish rate).
+pub const OUT_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
+
+/// What is guarded by the connection lock. Held only for short, non-blocking sections.
+pub struct State {
+    pub status: natsConnStatus,
+    /// Close has been requested; the loop must finish and exit.
+    pub closing: bool,
+    /// Encoded protocol waiting for the event loop (the outgoing buffer).
+    pub out: Vec<u8>,
+    /// The loop will look at `out` again without being woken.
+    pub wake_pending: bool,
+    /// Bytes taken by the loop and not yet written.
+    pub in_flight: usize,
+    /// Total bytes appended to `out` / written to the socket (for SendAsap).
+    pub appended: u64,
+    pub written: u64,
+    pub space_waiters: usize,
+    pub asap_waiters: usize,
+    pub pongs: PongQueue,
+    /// Keepalive PINGs without a PONG.
+    pub pings_out: i32,
+    pub info: ServerInfo,
+    pub url: Option<ServerUrl>,
+    pub local: Option<SocketAddr>,
+    /// Configured servers followed by discovered ones (`true` = discovered).
+    pub pool: Vec<(ServerUrl, bool)>,
+    pub last_error: Option<(natsStatus, CString)>,
+    pub out_msgs: u64,
+    pub out_bytes: u64,
+}
+
+impl State {
+    pub fn set_error(&mut self, e: &Error) {
+        let text = CString::new(e.text.replace('\0', " ")).unwrap_or_default();
+        self.last_error = Some((e.status, text));
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.status == natsConnStatus::NATS_CONN_STATUS_CLOSED || self.closing
+    }
+}
+
+/// Counters updated by the event loop without taking the connection lock.
+#[derive(Default)]
+pub struct InCounters {
+    pub msgs: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// Everything one connection shares between its threads.
+pub struct Shared {
+    pub opts: Options,
+    pub state: Mutex<State>,
+    /// Signalled when a flush ends, buffer space frees up, bytes are written or the status
+    /// changes.
+    pub cond: Condvar,
+    pub waker: OnceLock<mio::Waker>,
+    pub subs: Mutex<HashMap<u64, Arc<Subscription>>>,
+    pub next_sid: AtomicU64,
+    /// The C handle of this connection, passed to callbacks.
+    pub handle: AtomicUsize,
+    /// Set by Destroy: no callback may run from then on.
+    pub destroyed: AtomicBool,
+    pub incoming: InCounters,
+    pub events: Mutex<Option<Sender<Event>>>,
+    pub loop_thread: Mutex<Option<JoinHandle<()>>>,
+    pub cb_thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
+}
+
+impl Shared {
+    pub fn new(opts: Options) -> Shared {
+        Shared {
+            opts,
+            state: Mutex::new(State {
+                status: natsConnStatus::NATS_CONN_STATUS_DISCONNECTED,
+                closing: false,
+                out: Vec::with_capacity(32 * 1024),
+                wake_pending: false,
+                in_flight: 0,
+                appended: 0,
+                written: 0,
+                space_waiters: 0,
+                asap_waiters: 0,
+                pongs: PongQueue::new(),
+                pings_out: 0,
+                info: ServerInfo::default(),
+                url: None,
+                local: None,
+                pool: Vec::new(),
+                last_error: None,
+                out_msgs: 0,
+                out_bytes: 0,
+            }),
+            cond: Condvar::new(),
+            waker: OnceLock::new(),
+            subs: Mutex::new(HashMap::new()),
+            next_sid: AtomicU64::new(1),
+            handle: AtomicUsize::new(0),
+            destroyed: AtomicBool::new(false),
+            incoming: InCounters::default(),
+            events: Mutex::new(None),
+            loop_thread: Mutex::new(None),
+            cb_thread: Mutex::new(None),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn subs(&self) -> MutexGuard<'_, HashMap<u64, Arc<Subscription>>> {
+        self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Wakes the event loop (after `wake_pending` was set under the lock).
+    pub fn wake(&self) {
+        if let Some(w) = self.waker.get() {
+            let _ = w.wake();
+        }
+    }
+
+    /// Queues an event for the callback thread (dropped when there is no such thread).
+    pub fn post(&self, ev: Event) {
+        if let Some(tx) = self.events.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = tx.send(ev);
+        }
+    }
+
+    /// Moves the connection to CLOSED once (whoever comes first: the loop on a fatal error,
+    /// or Close). Ends every flush waiter, closes every subscription and posts the
+    /// disconnected (when it was connected) and closed events.
+    pub fn finish_close(&self, error: Option<Error>) {
+        let was_connected;
+        {
+            let mut st = self.lock();
+            if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
+                return;
+            }
+            was_connected = st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED;
+            st.status = natsConnStatus::NATS_CONN_STATUS_CLOSED;
+            st.closing = true;
+            if let Some(e) = &error {
+                st.set_error(e);
+            }
+            st.pongs.fail_all(natsStatus::NATS_CONNECTION_CLOSED);
+            st.out.clear();
+            st.in_flight = 0;
+        }
+        self.cond.notify_all();
+        let subs: Vec<Arc<Subscription>> = self.subs().drain().map(|(_, s)| s).collect();
+        for s in subs {
+            s.close(natsStatus::NATS_CONNECTION_CLOSED);
+        }
+        if was_connected {
+            self.post(Event::Disconnected);
+        }
+        self.post(Event::Closed);
+        // The callback thread ends after the closed event: drop our sender.
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    pub fn handle(&self) -> usize {
+        self.handle.load(Ordering::Acquire)
+    }
+}

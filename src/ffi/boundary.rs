@@ -1,0 +1,182 @@
+//! Guards for the C boundary: the thread-local last error, panic containment and argument
+//! conversion. Every extern fn goes through [`guard`] or [`guard_val`].
+
+use std::cell::RefCell;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::status::{natsStatus, Error, Result};
+
+/// The calling thread's last error, as `nats_GetLastError` shows it.
+pub(crate) struct LastError {
+    pub status: natsStatus,
+    pub text: CString,
+    pub func: &'static str,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn set_error(func: &'static str, e: &Error) {
+    let text = CString::new(e.text.replace('\0', " ")).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = Some(LastError { status: e.status, text, func }));
+}
+
+pub(crate) fn clear_error() {
+    LAST_ERROR.with(|l| {
+        if let Ok(mut b) = l.try_borrow_mut() {
+            if b.is_some() {
+                *b = None;
+            }
+        }
+    });
+}
+
+pub(crate) fn with_last_error<R>(f: impl FnOnce(Option<&LastError>) -> R) -> R {
+    LAST_ERROR.with(|l| f(l.borrow().as_ref()))
+}
+
+/// Runs a fallible body: clears the last error, catches panics, maps errors to a status and
+/// records their text.
+pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> Result<()>) -> natsStatus {
+    clear_error();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => natsStatus::NATS_OK,
+        Ok(Err(e)) => {
+            set_error(func, &e);
+            e.status
+        }
+        Err(_) => {
+            set_error(func, &Error::new(natsStatus::NATS_ERR, format!("internal error in {func}")));
+            natsStatus::NATS_ERR
+        }
+    }
+}
+
+/// Runs an infallible body that returns a value; a panic yields `default`.
+pub(crate) fn guard_val<T>(func: &'static str, default: T, body: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(v) => v,
+        Err(_) => {
+            set_error(func, &Error::new(natsStatus::NATS_ERR, format!("internal error in {func}")));
+            default
+        }
+    }
+}
+
+pub(crate) fn invalid_arg(text: impl Into<String>) -> Error {
+    Error::new(natsStatus::NATS_INVALID_ARG, text)
+}
+
+/// A required non-NULL pointer argument.
+pub(crate) fn non_null<'a, T>(p: *const T, what: &str) -> Result<&'a T> {
+    // SAFETY: the C caller guarantees a non-NULL pointer is valid for the call.
+    unsafe { p.as_ref() }.ok_or_else(|| invalid_arg(format!("{what} must not be NULL")))
+}
+
+/// A required non-NULL mutable pointer argument.
+pub(crate) fn non_null_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: as above; the caller owns the object for the duration of the call.
+    unsafe { p.as_mut() }.ok_or_else(|| invalid_arg(format!("{what} must not be NULL")))
+}
+
+/// An optional C string; invalid UTF-8 is rejected with `status`.
+pub(crate) fn opt_str<'a>(p: *const c_char, what: &str, status: natsStatus) -> Result<Option<&'a str>> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: a non-NULL C string argument is NUL-terminated and valid for the call.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(Some).map_err(|_| Error::new(status, format!("{what} is not valid UTF-8")))
+}
+
+/// A required C string; NULL is rejected with `status`.
+pub(crate) fn req_str<'a>(p: *const c_char, what: &str, status: natsStatus) -> Result<&'a str> {
+    opt_str(p, what, status)?.ok_or_else(|| Error::new(status, format!("{what} must not be NULL")))
+}
+
+/// A data buffer given as pointer + length.
+pub(crate) fn data<'a>(p: *const u8, len: i32) -> Result<&'a [u8]> {
+    if len < 0 {
+        return Err(invalid_arg(format!("data length must not be negative (got {len})")));
+    }
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(invalid_arg("data is NULL but its length is not zero"));
+    }
+    // SAFETY: the caller guarantees `p` points to `len` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(p, len as usize) })
+}
+
+/// Stores `v` through an out-pointer checked non-NULL earlier.
+pub(crate) fn put<T>(out: *mut T, v: T) {
+    if !out.is_null() {
+        // SAFETY: `out` is a valid, writable pointer supplied by the caller.
+        unsafe { out.write(v) }
+    }
+}
+
+/// Copies `s` into a caller buffer with a NUL; NATS_INSUFFICIENT_BUFFER when it does not fit.
+pub(crate) fn copy_to_buffer(s: &[u8], buf: *mut c_char, size: usize) -> Result<()> {
+    if buf.is_null() {
+        return Err(invalid_arg("buffer must not be NULL"));
+    }
+    if s.len() + 1 > size {
+        return Err(Error::new(
+            natsStatus::NATS_INSUFFICIENT_BUFFER,
+            format!("buffer of {size} bytes is too small for {} bytes", s.len() + 1),
+        ));
+    }
+    // SAFETY: `buf` has room for `size` bytes (caller contract) and we write s.len()+1 <= size.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), buf as *mut u8, s.len());
+        *buf.add(s.len()) = 0;
+    }
+    Ok(())
+}
+
+/// A copy of `s` in memory from `malloc`, which the C caller releases with `free()`.
+pub(crate) fn malloc_str(s: &str) -> Result<*mut c_char> {
+    // SAFETY: plain allocation; checked for NULL below.
+    let p = unsafe { libc::malloc(s.len() + 1) } as *mut c_char;
+    if p.is_null() {
+        return Err(Error::new(natsStatus::NATS_NO_MEMORY, "out of memory"));
+    }
+    // SAFETY: `p` has s.len()+1 bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), p as *mut u8, s.len());
+        *p.add(s.len()) = 0;
+    }
+    Ok(p)
+}
+
+/// A `malloc`ed array of `malloc`ed strings (the caller frees each string, then the array).
+pub(crate) fn malloc_str_array(items: &[String]) -> Result<*mut *mut c_char> {
+    if items.is_empty() {
+        return Ok(std::ptr::null_mut());
+    }
+    // SAFETY: plain allocation; checked for NULL below.
+    let arr = unsafe { libc::malloc(items.len() * std::mem::size_of::<*mut c_char>()) } as *mut *mut c_char;
+    if arr.is_null() {
+        return Err(Error::new(natsStatus::NATS_NO_MEMORY, "out of memory"));
+    }
+    for (i, s) in items.iter().enumerate() {
+        match malloc_str(s) {
+            // SAFETY: `arr` has room for items.len() pointers.
+            Ok(p) => unsafe { *arr.add(i) = p },
+            Err(e) => {
+                for j in 0..i {
+                    // SAFETY: freeing what we allocated above.
+                    unsafe { libc::free(*arr.add(j) as *mut libc::c_void) };
+                }
+                // SAFETY: as above.
+                unsafe { libc::free(arr as *mut libc::c_void) };
+                return Err(e);
+            }
+        }
+    }
+    Ok(arr)
+}

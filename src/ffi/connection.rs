@@ -1,0 +1,460 @@
+//! `natsConnection`: created by `natsConnection_Connect`/`ConnectTo`, owned by the caller and
+//! released with `natsConnection_Destroy`. The handle holds a reference to the shared
+//! connection core; the event loop and callback threads hold their own.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use super::boundary::{
+    copy_to_buffer, data, guard, guard_val, invalid_arg, malloc_str, malloc_str_array, non_null, non_null_mut, opt_str, put,
+    req_str,
+};
+use super::msg::natsMsg;
+use super::options::natsOptions;
+use super::stats::natsStatistics;
+use super::subscription::natsSubscription;
+use crate::conn::Connection;
+use crate::options::Options;
+use crate::status::{natsConnStatus, natsStatus, Error, Result};
+
+/// A connection to a NATS server (opaque).
+pub struct natsConnection {
+    pub(crate) conn: Connection,
+}
+
+/// Callback for messages of asynchronous subscriptions.
+pub type natsMsgHandler =
+    Option<unsafe extern "C" fn(nc: *mut natsConnection, sub: *mut natsSubscription, msg: *mut natsMsg, closure: *mut c_void)>;
+
+/// The connection behind a handle, for functions that must not touch a NULL one.
+pub(crate) fn conn_of<'a>(nc: *mut natsConnection) -> Result<&'a Connection> {
+    Ok(&non_null(nc as *const natsConnection, "connection")?.conn)
+}
+
+fn connect_with(opts: Options, nc: *mut *mut natsConnection) -> Result<()> {
+    let conn = Connection::new(opts);
+    let handle = Box::into_raw(Box::new(natsConnection { conn: conn.clone() }));
+    conn.set_handle(handle as usize);
+    match conn.connect() {
+        Ok(()) => {
+            put(nc, handle);
+            Ok(())
+        }
+        Err(e) => {
+            conn.destroy();
+            // SAFETY: `handle` was created above and never given out.
+            drop(unsafe { Box::from_raw(handle) });
+            Err(e)
+        }
+    }
+}
+
+/// Connects with the given options (NULL: defaults, i.e. `nats://localhost:4222`). On
+/// success `*nc` receives a connection to destroy with `natsConnection_Destroy`. Blocks up to
+/// the options' timeout per server. NATS_NO_SERVER when no server could be reached.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Connect(nc: *mut *mut natsConnection, options: *mut natsOptions) -> natsStatus {
+    guard("natsConnection_Connect", || {
+        if nc.is_null() {
+            return Err(invalid_arg("nc must not be NULL"));
+        }
+        put(nc, std::ptr::null_mut());
+        // SAFETY: a non-NULL options pointer comes from natsOptions_Create.
+        let opts = match unsafe { options.as_ref() } {
+            Some(o) => o.opts.clone(),
+            None => Options::default(),
+        };
+        connect_with(opts, nc)
+    })
+}
+
+/// Connects to a URL or a comma-separated list of URLs (NULL: `nats://localhost:4222`) with
+/// default options.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_ConnectTo(nc: *mut *mut natsConnection, urls: *const c_char) -> natsStatus {
+    guard("natsConnection_ConnectTo", || {
+        if nc.is_null() {
+            return Err(invalid_arg("nc must not be NULL"));
+        }
+        put(nc, std::ptr::null_mut());
+        let mut opts = Options::default();
+        if let Some(u) = opt_str(urls, "urls", natsStatus::NATS_INVALID_ARG)? {
+            opts.set_url(Some(u))?;
+        }
+        connect_with(opts, nc)
+    })
+}
+
+fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
+    req_str(subj, "subject", natsStatus::NATS_INVALID_SUBJECT)
+}
+
+/// Publishes `dataLen` bytes of `data` on `subj`. The message is appended to the outgoing
+/// buffer and written by the connection's I/O thread; use a flush to know the server got it.
+/// Blocks only while the outgoing buffer is full.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Publish(nc: *mut natsConnection, subj: *const c_char, data_: *const c_void, dataLen: i32) -> natsStatus {
+    guard("natsConnection_Publish", || {
+        let c = conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        c.publish(s, None, data(data_ as *const u8, dataLen)?)
+    })
+}
+
+/// Publishes the NUL-terminated string `str` (without its NUL; NULL publishes no data).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_PublishString(nc: *mut natsConnection, subj: *const c_char, str: *const c_char) -> natsStatus {
+    guard("natsConnection_PublishString", || {
+        let c = conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        let payload = cbytes(str);
+        c.publish(s, None, payload)
+    })
+}
+
+fn cbytes<'a>(p: *const c_char) -> &'a [u8] {
+    if p.is_null() {
+        &[]
+    } else {
+        // SAFETY: a non-NULL string argument is NUL-terminated.
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes()
+    }
+}
+
+/// Publishes a message created with `natsMsg_Create` (the message stays owned by the caller).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_PublishMsg(nc: *mut natsConnection, msg: *mut natsMsg) -> natsStatus {
+    guard("natsConnection_PublishMsg", || {
+        let c = conn_of(nc)?;
+        let m = &non_null(msg as *const natsMsg, "msg")?.msg;
+        let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
+        let reply = match m.reply() {
+            Some(r) => Some(std::str::from_utf8(r).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "reply is not valid UTF-8"))?),
+            None => None,
+        };
+        c.publish(subj, reply, m.data())
+    })
+}
+
+/// Publishes with a reply subject (`reply` must not be NULL or empty).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_PublishRequest(
+    nc: *mut natsConnection,
+    subj: *const c_char,
+    reply: *const c_char,
+    data_: *const c_void,
+    dataLen: i32,
+) -> natsStatus {
+    guard("natsConnection_PublishRequest", || {
+        let c = conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        let r = req_str(reply, "reply", natsStatus::NATS_INVALID_ARG)?;
+        if r.is_empty() {
+            return Err(invalid_arg("reply must not be empty"));
+        }
+        c.publish(s, Some(r), data(data_ as *const u8, dataLen)?)
+    })
+}
+
+/// Publishes a string with a reply subject.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_PublishRequestString(
+    nc: *mut natsConnection,
+    subj: *const c_char,
+    reply: *const c_char,
+    str: *const c_char,
+) -> natsStatus {
+    guard("natsConnection_PublishRequestString", || {
+        let c = conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        let r = req_str(reply, "reply", natsStatus::NATS_INVALID_ARG)?;
+        if r.is_empty() {
+            return Err(invalid_arg("reply must not be empty"));
+        }
+        c.publish(s, Some(r), cbytes(str))
+    })
+}
+
+/// Flushes with a 10 second timeout: see `natsConnection_FlushTimeout`.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Flush(nc: *mut natsConnection) -> natsStatus {
+    guard("natsConnection_Flush", || conn_of(nc)?.flush(10_000))
+}
+
+/// Queues a PING behind everything buffered and waits for its PONG: NATS_OK once the server
+/// has processed all previously published data; NATS_TIMEOUT after `timeout` milliseconds;
+/// NATS_INVALID_TIMEOUT when `timeout` <= 0; NATS_CONNECTION_CLOSED when the connection is or
+/// becomes closed (or stale) meanwhile. Never NATS_OK when the PING could not be written.
+/// Any number of threads may flush at once.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: i64) -> natsStatus {
+    guard("natsConnection_FlushTimeout", || conn_of(nc)?.flush(timeout))
+}
+
+/// Bytes accepted by publish calls and not yet written to the socket; -1 for NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Buffered(nc: *mut natsConnection) -> i32 {
+    guard_val("natsConnection_Buffered", -1, || match conn_of(nc) {
+        Ok(c) => i32::try_from(c.buffered()).unwrap_or(i32::MAX),
+        Err(_) => -1,
+    })
+}
+
+/// The maximum payload the server accepts (0 when NULL or never connected).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetMaxPayload(nc: *mut natsConnection) -> i64 {
+    guard_val("natsConnection_GetMaxPayload", 0, || conn_of(nc).map(|c| c.max_payload()).unwrap_or(0))
+}
+
+/// Copies the connection's counters into `stats` (from `natsStatistics_Create`).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetStats(nc: *mut natsConnection, stats: *mut natsStatistics) -> natsStatus {
+    guard("natsConnection_GetStats", || {
+        let c = conn_of(nc)?;
+        let s = non_null_mut(stats, "stats")?;
+        s.stats = c.stats();
+        Ok(())
+    })
+}
+
+/// Copies the URL of the connected server into `buffer` (an empty string when not
+/// connected). NATS_INSUFFICIENT_BUFFER when it does not fit.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetConnectedUrl(nc: *mut natsConnection, buffer: *mut c_char, bufferSize: usize) -> natsStatus {
+    guard("natsConnection_GetConnectedUrl", || {
+        let c = conn_of(nc)?;
+        if buffer.is_null() {
+            return Err(invalid_arg("buffer must not be NULL"));
+        }
+        copy_to_buffer(c.connected_url().unwrap_or_default().as_bytes(), buffer, bufferSize)
+    })
+}
+
+/// Copies the id of the connected server into `buffer` (empty when not connected).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetConnectedServerId(nc: *mut natsConnection, buffer: *mut c_char, bufferSize: usize) -> natsStatus {
+    guard("natsConnection_GetConnectedServerId", || {
+        let c = conn_of(nc)?;
+        if buffer.is_null() {
+            return Err(invalid_arg("buffer must not be NULL"));
+        }
+        copy_to_buffer(c.connected_server_id().unwrap_or_default().as_bytes(), buffer, bufferSize)
+    })
+}
+
+fn server_list(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut i32, discovered: bool) -> Result<()> {
+    let c = conn_of(nc)?;
+    if servers.is_null() || count.is_null() {
+        return Err(invalid_arg("servers and count must not be NULL"));
+    }
+    put(servers, std::ptr::null_mut());
+    put(count, 0);
+    let list = c.servers(discovered)?;
+    let arr = malloc_str_array(&list)?;
+    put(servers, arr);
+    put(count, list.len() as i32);
+    Ok(())
+}
+
+/// Returns every server URL known to the connection. The array and each string are
+/// allocated with malloc: free each string, then the array.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetServers(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut i32) -> natsStatus {
+    guard("natsConnection_GetServers", || server_list(nc, servers, count, false))
+}
+
+/// Like `natsConnection_GetServers`, for the servers discovered through the cluster only.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetDiscoveredServers(
+    nc: *mut natsConnection,
+    servers: *mut *mut *mut c_char,
+    count: *mut i32,
+) -> natsStatus {
+    guard("natsConnection_GetDiscoveredServers", || server_list(nc, servers, count, true))
+}
+
+/// Returns the connection's last error status and, in `*lastError`, its text (owned by the
+/// connection, valid until the next error or Destroy; NULL when there is none).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetLastError(nc: *mut natsConnection, lastError: *mut *const c_char) -> natsStatus {
+    guard_val("natsConnection_GetLastError", natsStatus::NATS_ERR, || {
+        let Ok(c) = conn_of(nc) else {
+            super::boundary::set_error("natsConnection_GetLastError", &invalid_arg("connection must not be NULL"));
+            return natsStatus::NATS_INVALID_ARG;
+        };
+        c.with_last_error(|s, t| {
+            // The text lives in the connection state until replaced by a newer error.
+            put(lastError, t.map_or(std::ptr::null(), |t| t.as_ptr()));
+            s
+        })
+    })
+}
+
+/// The client id the server assigned to this connection.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetClientID(nc: *mut natsConnection, cid: *mut u64) -> natsStatus {
+    guard("natsConnection_GetClientID", || {
+        let c = conn_of(nc)?;
+        if cid.is_null() {
+            return Err(invalid_arg("cid must not be NULL"));
+        }
+        put(cid, c.client_id()?);
+        Ok(())
+    })
+}
+
+/// The client IP as seen by the server, in a malloc'ed string the caller frees.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetClientIP(nc: *mut natsConnection, ip: *mut *mut c_char) -> natsStatus {
+    guard("natsConnection_GetClientIP", || {
+        let c = conn_of(nc)?;
+        if ip.is_null() {
+            return Err(invalid_arg("ip must not be NULL"));
+        }
+        put(ip, std::ptr::null_mut());
+        put(ip, malloc_str(&c.client_ip()?)?);
+        Ok(())
+    })
+}
+
+/// The local IP (malloc'ed, the caller frees it) and port of the connection's socket.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetLocalIPAndPort(nc: *mut natsConnection, ip: *mut *mut c_char, port: *mut i32) -> natsStatus {
+    guard("natsConnection_GetLocalIPAndPort", || {
+        let c = conn_of(nc)?;
+        if ip.is_null() || port.is_null() {
+            return Err(invalid_arg("ip and port must not be NULL"));
+        }
+        put(ip, std::ptr::null_mut());
+        put(port, 0);
+        let a = c.local_addr()?;
+        put(ip, malloc_str(&a.ip().to_string())?);
+        put(port, a.port() as i32);
+        Ok(())
+    })
+}
+
+/// Measures one PING/PONG round trip, in nanoseconds.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_GetRTT(nc: *mut natsConnection, rtt: *mut i64) -> natsStatus {
+    guard("natsConnection_GetRTT", || {
+        let c = conn_of(nc)?;
+        if rtt.is_null() {
+            return Err(invalid_arg("rtt must not be NULL"));
+        }
+        put(rtt, 0);
+        let d = c.rtt()?;
+        put(rtt, d.as_nanos() as i64);
+        Ok(())
+    })
+}
+
+/// NATS_OK when the connected server supports message headers, NATS_NO_SERVER_SUPPORT
+/// otherwise.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_HasHeaderSupport(nc: *mut natsConnection) -> natsStatus {
+    guard("natsConnection_HasHeaderSupport", || {
+        if conn_of(nc)?.has_header_support() {
+            Ok(())
+        } else {
+            Err(Error::new(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support headers"))
+        }
+    })
+}
+
+/// The connection's state (NATS_CONN_STATUS_CLOSED for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Status(nc: *mut natsConnection) -> natsConnStatus {
+    guard_val("natsConnection_Status", natsConnStatus::NATS_CONN_STATUS_CLOSED, || {
+        conn_of(nc).map(|c| c.status()).unwrap_or(natsConnStatus::NATS_CONN_STATUS_CLOSED)
+    })
+}
+
+/// True when the connection is closed (or NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_IsClosed(nc: *mut natsConnection) -> bool {
+    guard_val("natsConnection_IsClosed", true, || conn_of(nc).map(|c| c.is_closed()).unwrap_or(true))
+}
+
+/// True while the connection is reconnecting.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_IsReconnecting(nc: *mut natsConnection) -> bool {
+    guard_val("natsConnection_IsReconnecting", false, || {
+        conn_of(nc).map(|c| c.status() == natsConnStatus::NATS_CONN_STATUS_RECONNECTING).unwrap_or(false)
+    })
+}
+
+/// True while the connection is draining.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_IsDraining(nc: *mut natsConnection) -> bool {
+    guard_val("natsConnection_IsDraining", false, || {
+        conn_of(nc)
+            .map(|c| {
+                matches!(c.status(), natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS | natsConnStatus::NATS_CONN_STATUS_DRAINING_PUBS)
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Closes the connection: buffered data is flushed (confirmed by PING/PONG, bounded by the
+/// connect timeout), then the socket is closed, subscriptions end and the disconnected and
+/// closed callbacks are queued. The handle stays valid until `natsConnection_Destroy`.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Close(nc: *mut natsConnection) {
+    guard_val("natsConnection_Close", (), || {
+        if let Ok(c) = conn_of(nc) {
+            c.close()
+        }
+    })
+}
+
+/// Closes the connection if needed, waits for its last callback to return (unless called
+/// from a callback), and releases the handle. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Destroy(nc: *mut natsConnection) {
+    guard_val("natsConnection_Destroy", (), || {
+        if nc.is_null() {
+            return;
+        }
+        // SAFETY: `nc` came from Connect/ConnectTo and is destroyed once by its owner.
+        let h = unsafe { Box::from_raw(nc) };
+        h.conn.destroy();
+        drop(h);
+    })
+}
+
+fn make_sub(sub: *mut *mut natsSubscription, nc: *mut natsConnection, subject: *const c_char, queue: Option<&str>) -> Result<()> {
+    if sub.is_null() {
+        return Err(invalid_arg("sub must not be NULL"));
+    }
+    put(sub, std::ptr::null_mut());
+    let c = conn_of(nc)?;
+    let s = subject_arg(subject)?;
+    let core = c.subscribe_sync(s, queue)?;
+    let handle = Box::into_raw(Box::new(natsSubscription { sub: Arc::clone(&core), conn: c.clone() }));
+    core.handle.store(handle as usize, std::sync::atomic::Ordering::Release);
+    put(sub, handle);
+    Ok(())
+}
+
+/// Creates a synchronous subscription on `subject` (wildcards allowed); read it with
+/// `natsSubscription_NextMsg`, release it with `natsSubscription_Destroy`.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_SubscribeSync(sub: *mut *mut natsSubscription, nc: *mut natsConnection, subject: *const c_char) -> natsStatus {
+    guard("natsConnection_SubscribeSync", || make_sub(sub, nc, subject, None))
+}
+
+/// Creates a synchronous queue subscription: the server spreads messages among the members
+/// of `queueGroup`. An empty queue name or one with whitespace gives NATS_INVALID_QUEUE_NAME.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_QueueSubscribeSync(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    queueGroup: *const c_char,
+) -> natsStatus {
+    guard("natsConnection_QueueSubscribeSync", || {
+        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        make_sub(sub, nc, subject, Some(q))
+    })
+}

@@ -1,0 +1,84 @@
+//! `natsMsg`: owned by whoever received or created it, released with `natsMsg_Destroy`.
+
+use std::ffi::c_char;
+
+use super::boundary::{data, guard, guard_val, invalid_arg, put, req_str};
+use crate::msg::Msg;
+use crate::proto::subject::{check_publish_subject, check_reply_subject};
+use crate::status::{natsStatus, Error};
+
+/// A message (opaque).
+pub struct natsMsg {
+    pub(crate) msg: Msg,
+}
+
+/// Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
+/// `data` may be NULL only with `dataLen` 0. The message copies everything.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char, reply: *const c_char, data_: *const c_char, dataLen: i32) -> natsStatus {
+    guard("natsMsg_Create", || {
+        if newMsg.is_null() {
+            return Err(invalid_arg("newMsg must not be NULL"));
+        }
+        put(newMsg, std::ptr::null_mut());
+        let s = req_str(subj, "subject", natsStatus::NATS_INVALID_ARG)?;
+        if s.is_empty() {
+            return Err(invalid_arg("subject must not be empty"));
+        }
+        check_publish_subject(s).map_err(|e| Error::new(natsStatus::NATS_INVALID_SUBJECT, e.text))?;
+        let r = super::boundary::opt_str(reply, "reply", natsStatus::NATS_INVALID_ARG)?;
+        if let Some(r) = r {
+            if !r.is_empty() {
+                check_reply_subject(r)?;
+            }
+        }
+        let r = r.filter(|r| !r.is_empty());
+        let d = data(data_ as *const u8, dataLen)?;
+        put(newMsg, Box::into_raw(Box::new(natsMsg { msg: Msg::new(s.as_bytes(), r.map(str::as_bytes), d) })));
+        Ok(())
+    })
+}
+
+fn msg_of<'a>(msg: *const natsMsg) -> Option<&'a Msg> {
+    // SAFETY: a non-NULL message pointer is valid for the call (caller contract).
+    unsafe { msg.as_ref() }.map(|m| &m.msg)
+}
+
+/// The subject (owned by the message; NULL for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetSubject(msg: *const natsMsg) -> *const c_char {
+    guard_val("natsMsg_GetSubject", std::ptr::null(), || msg_of(msg).map_or(std::ptr::null(), |m| m.subject_cstr().as_ptr()))
+}
+
+/// The reply subject (NULL when none).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetReply(msg: *const natsMsg) -> *const c_char {
+    guard_val("natsMsg_GetReply", std::ptr::null(), || {
+        msg_of(msg).and_then(|m| m.reply_cstr()).map_or(std::ptr::null(), |r| r.as_ptr())
+    })
+}
+
+/// The payload; always followed by a NUL byte, so a text payload can be used as a C string.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetData(msg: *const natsMsg) -> *const c_char {
+    guard_val("natsMsg_GetData", std::ptr::null(), || {
+        msg_of(msg).map_or(std::ptr::null(), |m| m.data_with_nul().as_ptr() as *const c_char)
+    })
+}
+
+/// The payload length in bytes (0 for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetDataLength(msg: *const natsMsg) -> i32 {
+    guard_val("natsMsg_GetDataLength", 0, || msg_of(msg).map_or(0, |m| m.data().len() as i32))
+}
+
+/// Releases a message (NULL is ignored).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_Destroy(msg: *mut natsMsg) {
+    guard_val("natsMsg_Destroy", (), || {
+        if !msg.is_null() {
+            // SAFETY: the message came from NextMsg or natsMsg_Create; destroyed once.
+            drop(unsafe { Box::from_raw(msg) });
+        }
+    })
+}

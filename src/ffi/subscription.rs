@@ -1,0 +1,224 @@
+//! `natsSubscription`: created by the subscribe calls, owned by the caller, released with
+//! `natsSubscription_Destroy` (which unsubscribes if still needed).
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use super::boundary::{guard, guard_val, invalid_arg, non_null, put};
+use super::msg::natsMsg;
+use crate::conn::Connection;
+use crate::status::{natsStatus, Error, Result};
+use crate::sub::Subscription;
+
+/// A subscription (opaque).
+pub struct natsSubscription {
+    pub(crate) sub: Arc<Subscription>,
+    pub(crate) conn: Connection,
+}
+
+fn sub_of<'a>(sub: *mut natsSubscription) -> Result<&'a natsSubscription> {
+    non_null(sub as *const natsSubscription, "subscription")
+}
+
+/// Returns the next message of a synchronous subscription, waiting up to `timeout`
+/// milliseconds (0: no wait). NATS_TIMEOUT when none arrived; NATS_SLOW_CONSUMER once after
+/// messages were dropped; NATS_MAX_DELIVERED_MSGS past an auto-unsubscribe limit;
+/// NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close. The
+/// message belongs to the caller (`natsMsg_Destroy`).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut natsSubscription, timeout: i64) -> natsStatus {
+    guard("natsSubscription_NextMsg", || {
+        if nextMsg.is_null() {
+            return Err(invalid_arg("nextMsg must not be NULL"));
+        }
+        put(nextMsg, std::ptr::null_mut());
+        let s = sub_of(sub)?;
+        if timeout < 0 {
+            return Err(Error::new(natsStatus::NATS_INVALID_TIMEOUT, "timeout must not be negative"));
+        }
+        let m = s.sub.next_msg(timeout)?;
+        put(nextMsg, Box::into_raw(Box::new(natsMsg { msg: m })));
+        Ok(())
+    })
+}
+
+/// Removes interest in the subject; the subscription becomes invalid.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_Unsubscribe(sub: *mut natsSubscription) -> natsStatus {
+    guard("natsSubscription_Unsubscribe", || {
+        let s = sub_of(sub)?;
+        s.conn.unsubscribe(&s.sub, None)
+    })
+}
+
+/// Unsubscribes automatically after `max` messages in total have been received (max <= 0
+/// gives NATS_INVALID_ARG).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_AutoUnsubscribe(sub: *mut natsSubscription, max: i32) -> natsStatus {
+    guard("natsSubscription_AutoUnsubscribe", || {
+        let s = sub_of(sub)?;
+        if max <= 0 {
+            return Err(invalid_arg("max must be positive"));
+        }
+        s.conn.unsubscribe(&s.sub, Some(max as u64))
+    })
+}
+
+/// True while the subscription can still deliver messages.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_IsValid(sub: *mut natsSubscription) -> bool {
+    guard_val("natsSubscription_IsValid", false, || sub_of(sub).map(|s| s.sub.is_valid()).unwrap_or(false))
+}
+
+/// The subscription id (0 for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetID(sub: *mut natsSubscription) -> i64 {
+    guard_val("natsSubscription_GetID", 0, || sub_of(sub).map(|s| s.sub.sid as i64).unwrap_or(0))
+}
+
+/// The subject (owned by the subscription; NULL for NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetSubject(sub: *mut natsSubscription) -> *const c_char {
+    guard_val("natsSubscription_GetSubject", std::ptr::null(), || {
+        sub_of(sub).map(|s| s.sub.subject_c.as_ptr()).unwrap_or(std::ptr::null())
+    })
+}
+
+/// Messages waiting to be consumed.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_QueuedMsgs(sub: *mut natsSubscription, queuedMsgs: *mut u64) -> natsStatus {
+    guard("natsSubscription_QueuedMsgs", || {
+        let s = sub_of(sub)?;
+        if queuedMsgs.is_null() {
+            return Err(invalid_arg("queuedMsgs must not be NULL"));
+        }
+        put(queuedMsgs, s.sub.queued()?);
+        Ok(())
+    })
+}
+
+/// Pending messages and bytes (either pointer may be NULL, not both).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetPending(sub: *mut natsSubscription, msgs: *mut i32, bytes: *mut i32) -> natsStatus {
+    guard("natsSubscription_GetPending", || {
+        let s = sub_of(sub)?;
+        if msgs.is_null() && bytes.is_null() {
+            return Err(invalid_arg("msgs and bytes cannot both be NULL"));
+        }
+        let st = s.sub.stats()?;
+        put(msgs, st.pending_msgs);
+        put(bytes, st.pending_bytes);
+        Ok(())
+    })
+}
+
+/// Sets the pending limits (a negative value means no limit; 0 gives NATS_INVALID_ARG).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_SetPendingLimits(sub: *mut natsSubscription, msgLimit: i32, bytesLimit: i32) -> natsStatus {
+    guard("natsSubscription_SetPendingLimits", || sub_of(sub)?.sub.set_pending_limits(msgLimit, bytesLimit as i64))
+}
+
+/// Gets the pending limits (either pointer may be NULL, not both).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetPendingLimits(sub: *mut natsSubscription, msgLimit: *mut i32, bytesLimit: *mut i32) -> natsStatus {
+    guard("natsSubscription_GetPendingLimits", || {
+        let s = sub_of(sub)?;
+        if msgLimit.is_null() && bytesLimit.is_null() {
+            return Err(invalid_arg("msgLimit and bytesLimit cannot both be NULL"));
+        }
+        let (m, b) = s.sub.pending_limits()?;
+        put(msgLimit, m);
+        put(bytesLimit, i32::try_from(b).unwrap_or(i32::MAX));
+        Ok(())
+    })
+}
+
+/// Messages handed to the application so far.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetDelivered(sub: *mut natsSubscription, msgs: *mut i64) -> natsStatus {
+    guard("natsSubscription_GetDelivered", || {
+        let s = sub_of(sub)?;
+        if msgs.is_null() {
+            return Err(invalid_arg("msgs must not be NULL"));
+        }
+        put(msgs, s.sub.stats()?.delivered);
+        Ok(())
+    })
+}
+
+/// Messages dropped because the pending limits were reached.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetDropped(sub: *mut natsSubscription, msgs: *mut i64) -> natsStatus {
+    guard("natsSubscription_GetDropped", || {
+        let s = sub_of(sub)?;
+        if msgs.is_null() {
+            return Err(invalid_arg("msgs must not be NULL"));
+        }
+        put(msgs, s.sub.stats()?.dropped);
+        Ok(())
+    })
+}
+
+/// The highest number of pending messages and bytes seen (either pointer may be NULL, not
+/// both).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetMaxPending(sub: *mut natsSubscription, msgs: *mut i32, bytes: *mut i32) -> natsStatus {
+    guard("natsSubscription_GetMaxPending", || {
+        let s = sub_of(sub)?;
+        if msgs.is_null() && bytes.is_null() {
+            return Err(invalid_arg("msgs and bytes cannot both be NULL"));
+        }
+        let st = s.sub.stats()?;
+        put(msgs, st.max_pending_msgs);
+        put(bytes, st.max_pending_bytes);
+        Ok(())
+    })
+}
+
+/// Resets the highest pending values to 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_ClearMaxPending(sub: *mut natsSubscription) -> natsStatus {
+    guard("natsSubscription_ClearMaxPending", || sub_of(sub)?.sub.clear_max_pending())
+}
+
+/// All statistics at once; any pointer may be NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_GetStats(
+    sub: *mut natsSubscription,
+    pendingMsgs: *mut i32,
+    pendingBytes: *mut i32,
+    maxPendingMsgs: *mut i32,
+    maxPendingBytes: *mut i32,
+    deliveredMsgs: *mut i64,
+    droppedMsgs: *mut i64,
+) -> natsStatus {
+    guard("natsSubscription_GetStats", || {
+        let st = sub_of(sub)?.sub.stats()?;
+        put(pendingMsgs, st.pending_msgs);
+        put(pendingBytes, st.pending_bytes);
+        put(maxPendingMsgs, st.max_pending_msgs);
+        put(maxPendingBytes, st.max_pending_bytes);
+        put(deliveredMsgs, st.delivered);
+        put(droppedMsgs, st.dropped);
+        Ok(())
+    })
+}
+
+/// Unsubscribes if still valid and releases the subscription (NULL is ignored). Pending
+/// messages are discarded.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_Destroy(sub: *mut natsSubscription) {
+    guard_val("natsSubscription_Destroy", (), || {
+        if sub.is_null() {
+            return;
+        }
+        // SAFETY: `sub` came from a subscribe call and is destroyed once by its owner.
+        let h = unsafe { Box::from_raw(sub) };
+        h.sub.handle.store(0, std::sync::atomic::Ordering::Release);
+        if h.sub.closed_reason().is_none() {
+            let _ = h.conn.unsubscribe(&h.sub, None);
+        }
+        h.sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
+        drop(h);
+    })
+}
