@@ -36,42 +36,44 @@
 typedef struct natsConnection natsConnection;
 
 /**
- * A message: subject, optional reply subject and payload (opaque).
+ * A message (opaque).
  */
 typedef struct natsMsg natsMsg;
 
 /**
- * Options used to create a connection (opaque).
+ * Connection options (opaque).
  */
 typedef struct natsOptions natsOptions;
 
 /**
- * Counters of a connection: messages and bytes in and out, reconnects (opaque).
+ * Connection statistics (opaque).
  */
 typedef struct natsStatistics natsStatistics;
 
 /**
- * Interest in a subject: messages are received through it (opaque).
+ * A subscription (opaque).
  */
 typedef struct natsSubscription natsSubscription;
 
 /**
- * A unique subject, NUL-terminated, used as a reply subject.
+ * An inbox is a NUL-terminated string.
  */
 typedef char natsInbox;
 
 /**
- * Callback for connection events (closed, disconnected, reconnected).
- */
-typedef void (*natsConnectionHandler)(natsConnection *nc, void *closure);
-
-/**
- * Callback for asynchronous errors, for instance a slow consumer.
+ * Callback for asynchronous errors (slow consumer, permission violations...). Runs on the
+ * connection's callback thread; `subscription` may be NULL.
  */
 typedef void (*natsErrHandler)(natsConnection *nc, natsSubscription *subscription, natsStatus err, void *closure);
 
 /**
- * Callback receiving the messages of an asynchronous subscription.
+ * Callback for connection events (closed, disconnected, discovered servers...). Runs on the
+ * connection's callback thread, never on its I/O thread.
+ */
+typedef void (*natsConnectionHandler)(natsConnection *nc, void *closure);
+
+/**
+ * Callback for messages of asynchronous subscriptions.
  */
 typedef void (*natsMsgHandler)(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
 
@@ -80,9 +82,513 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Returns the version of the nats.c API this library emulates, as a string ("3.4.1").
+ * Connects with the given options (NULL: defaults, i.e. `nats://localhost:4222`). On
+ * success `*nc` receives a connection to destroy with `natsConnection_Destroy`. Blocks up to
+ * the options' timeout per server. NATS_NO_SERVER when no server could be reached.
+ */
+natsStatus natsConnection_Connect(natsConnection **nc, natsOptions *options);
+
+/**
+ * Connects to a URL or a comma-separated list of URLs (NULL: `nats://localhost:4222`) with
+ * default options.
+ */
+natsStatus natsConnection_ConnectTo(natsConnection **nc, const char *urls);
+
+/**
+ * Publishes `dataLen` bytes of `data` on `subj`. The message is appended to the outgoing
+ * buffer and written by the connection's I/O thread; use a flush to know the server got it.
+ * Blocks only while the outgoing buffer is full.
+ */
+natsStatus natsConnection_Publish(natsConnection *nc, const char *subj, const void *data, int dataLen);
+
+/**
+ * Publishes the NUL-terminated string `str` (without its NUL; NULL publishes no data).
+ */
+natsStatus natsConnection_PublishString(natsConnection *nc, const char *subj, const char *str);
+
+/**
+ * Publishes a message created with `natsMsg_Create` (the message stays owned by the caller).
+ */
+natsStatus natsConnection_PublishMsg(natsConnection *nc, natsMsg *msg);
+
+/**
+ * Publishes with a reply subject (`reply` must not be NULL or empty).
+ */
+natsStatus natsConnection_PublishRequest(natsConnection *nc, const char *subj, const char *reply, const void *data, int dataLen);
+
+/**
+ * Publishes a string with a reply subject.
+ */
+natsStatus natsConnection_PublishRequestString(natsConnection *nc, const char *subj, const char *reply, const char *str);
+
+/**
+ * Flushes with a 10 second timeout: see `natsConnection_FlushTimeout`.
+ */
+natsStatus natsConnection_Flush(natsConnection *nc);
+
+/**
+ * Queues a PING behind everything buffered and waits for its PONG: NATS_OK once the server
+ * has processed all previously published data; NATS_TIMEOUT after `timeout` milliseconds;
+ * NATS_INVALID_TIMEOUT when `timeout` <= 0; NATS_CONNECTION_CLOSED when the connection is or
+ * becomes closed (or stale) meanwhile. Never NATS_OK when the PING could not be written.
+ * Any number of threads may flush at once.
+ */
+natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout);
+
+/**
+ * Bytes accepted by publish calls and not yet written to the socket; -1 for NULL.
+ */
+int natsConnection_Buffered(natsConnection *nc);
+
+/**
+ * The maximum payload the server accepts (0 when NULL or never connected).
+ */
+int64_t natsConnection_GetMaxPayload(natsConnection *nc);
+
+/**
+ * Copies the connection's counters into `stats` (from `natsStatistics_Create`).
+ */
+natsStatus natsConnection_GetStats(natsConnection *nc, natsStatistics *stats);
+
+/**
+ * Copies the URL of the connected server into `buffer` (an empty string when not
+ * connected). NATS_INSUFFICIENT_BUFFER when it does not fit.
+ */
+natsStatus natsConnection_GetConnectedUrl(natsConnection *nc, char *buffer, size_t bufferSize);
+
+/**
+ * Copies the id of the connected server into `buffer` (empty when not connected).
+ */
+natsStatus natsConnection_GetConnectedServerId(natsConnection *nc, char *buffer, size_t bufferSize);
+
+/**
+ * Returns every server URL known to the connection. The array and each string are
+ * allocated with malloc: free each string, then the array.
+ */
+natsStatus natsConnection_GetServers(natsConnection *nc, char ***servers, int *count);
+
+/**
+ * Like `natsConnection_GetServers`, for the servers discovered through the cluster only.
+ */
+natsStatus natsConnection_GetDiscoveredServers(natsConnection *nc, char ***servers, int *count);
+
+/**
+ * Returns the connection's last error status and, in `*lastError`, its text (owned by the
+ * connection, valid until the next error or Destroy; NULL when there is none).
+ */
+natsStatus natsConnection_GetLastError(natsConnection *nc, const char **lastError);
+
+/**
+ * The client id the server assigned to this connection.
+ */
+natsStatus natsConnection_GetClientID(natsConnection *nc, uint64_t *cid);
+
+/**
+ * The client IP as seen by the server, in a malloc'ed string the caller frees.
+ */
+natsStatus natsConnection_GetClientIP(natsConnection *nc, char **ip);
+
+/**
+ * The local IP (malloc'ed, the caller frees it) and port of the connection's socket.
+ */
+natsStatus natsConnection_GetLocalIPAndPort(natsConnection *nc, char **ip, int *port);
+
+/**
+ * Measures one PING/PONG round trip, in nanoseconds.
+ */
+natsStatus natsConnection_GetRTT(natsConnection *nc, int64_t *rtt);
+
+/**
+ * NATS_OK when the connected server supports message headers, NATS_NO_SERVER_SUPPORT
+ * otherwise.
+ */
+natsStatus natsConnection_HasHeaderSupport(natsConnection *nc);
+
+/**
+ * The connection's state (NATS_CONN_STATUS_CLOSED for NULL).
+ */
+natsConnStatus natsConnection_Status(natsConnection *nc);
+
+/**
+ * True when the connection is closed (or NULL).
+ */
+bool natsConnection_IsClosed(natsConnection *nc);
+
+/**
+ * True while the connection is reconnecting.
+ */
+bool natsConnection_IsReconnecting(natsConnection *nc);
+
+/**
+ * True while the connection is draining.
+ */
+bool natsConnection_IsDraining(natsConnection *nc);
+
+/**
+ * Closes the connection: buffered data is flushed (confirmed by PING/PONG, bounded by the
+ * connect timeout), then the socket is closed, subscriptions end and the disconnected and
+ * closed callbacks are queued. The handle stays valid until `natsConnection_Destroy`.
+ */
+void natsConnection_Close(natsConnection *nc);
+
+/**
+ * Closes the connection if needed, waits for its last callback to return (unless called
+ * from a callback), and releases the handle. NULL is ignored.
+ */
+void natsConnection_Destroy(natsConnection *nc);
+
+/**
+ * Creates a synchronous subscription on `subject` (wildcards allowed); read it with
+ * `natsSubscription_NextMsg`, release it with `natsSubscription_Destroy`.
+ */
+natsStatus natsConnection_SubscribeSync(natsSubscription **sub, natsConnection *nc, const char *subject);
+
+/**
+ * Creates a synchronous queue subscription: the server spreads messages among the members
+ * of `queueGroup`. An empty queue name or one with whitespace gives NATS_INVALID_QUEUE_NAME.
+ */
+natsStatus natsConnection_QueueSubscribeSync(natsSubscription **sub, natsConnection *nc, const char *subject, const char *queueGroup);
+
+/**
+ * Creates a unique inbox subject (`_INBOX.<nuid>`); free it with `natsInbox_Destroy`.
+ */
+natsStatus natsInbox_Create(natsInbox **newInbox);
+
+/**
+ * Releases an inbox (NULL is ignored).
+ */
+void natsInbox_Destroy(natsInbox *inbox);
+
+/**
+ * Initializes the library.
+ *
+ * Optional: every function initializes the library on first use. `lockSpinCount` is
+ * accepted for compatibility and ignored (-1 means the default). Thread-safe; calling it
+ * again is harmless.
+ */
+natsStatus nats_Open(int64_t lockSpinCount);
+
+/**
+ * Releases library-wide resources. Connections must have been destroyed before; the library
+ * may be opened again afterwards. Returns immediately.
+ */
+void nats_Close(void);
+
+/**
+ * Like `nats_Close`, and waits up to `timeout` milliseconds (0: no limit) for library
+ * threads to end. This library keeps no library-wide threads, so it returns at once.
+ * Returns NATS_INVALID_TIMEOUT for a negative timeout.
+ */
+natsStatus nats_CloseAndWait(int64_t timeout);
+
+/**
+ * Returns the version of the nats.c API this library emulates, as a static string ("3.4.1").
  */
 const char *nats_GetVersion(void);
+
+/**
+ * Returns the emulated API version as a number: `(major << 16) | (minor << 8) | patch`.
+ */
+uint32_t nats_GetVersionNumber(void);
+
+/**
+ * Checks that the headers a program was compiled with match this library. Use the
+ * `nats_CheckCompatibility()` macro rather than calling this directly.
+ */
+bool nats_CheckCompatibilityImpl(uint32_t reqVerNumber, uint32_t verNumber, const char *verString);
+
+/**
+ * Milliseconds since the Unix epoch.
+ */
+int64_t nats_Now(void);
+
+/**
+ * Nanoseconds since the Unix epoch.
+ */
+int64_t nats_NowInNanoSeconds(void);
+
+/**
+ * Sleeps the calling thread for `sleepTime` milliseconds (nothing for 0 or less).
+ */
+void nats_Sleep(int64_t sleepTime);
+
+/**
+ * Returns the text of the calling thread's last error, or NULL when the last call of this
+ * thread succeeded. If `status` is not NULL it receives that error's status (NATS_OK when
+ * there is none). The text stays valid until this thread's next library call.
+ */
+const char *nats_GetLastError(natsStatus *status);
+
+/**
+ * Copies a description of the calling thread's last error (status, text and the function
+ * that failed) into `buffer`. Empty when there is no error. NATS_INVALID_ARG for a NULL
+ * buffer, NATS_INSUFFICIENT_BUFFER when `bufLen` is too small.
+ */
+natsStatus nats_GetLastErrorStack(char *buffer, size_t bufLen);
+
+/**
+ * Prints the calling thread's last error description to `file` (nothing when NULL or when
+ * there is no error).
+ */
+void nats_PrintLastErrorStack(FILE *file);
+
+/**
+ * Returns a static, human-readable text for a status (an "unknown status" text for a value
+ * outside the enumeration).
+ */
+const char *natsStatus_GetText(natsStatus s);
+
+/**
+ * Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
+ * `data` may be NULL only with `dataLen` 0. The message copies everything.
+ */
+natsStatus natsMsg_Create(natsMsg **newMsg, const char *subj, const char *reply, const char *data, int dataLen);
+
+/**
+ * The subject (owned by the message; NULL for NULL).
+ */
+const char *natsMsg_GetSubject(const natsMsg *msg);
+
+/**
+ * The reply subject (NULL when none).
+ */
+const char *natsMsg_GetReply(const natsMsg *msg);
+
+/**
+ * The payload; always followed by a NUL byte, so a text payload can be used as a C string.
+ */
+const char *natsMsg_GetData(const natsMsg *msg);
+
+/**
+ * The payload length in bytes (0 for NULL).
+ */
+int natsMsg_GetDataLength(const natsMsg *msg);
+
+/**
+ * Releases a message (NULL is ignored).
+ */
+void natsMsg_Destroy(natsMsg *msg);
+
+/**
+ * Creates an options object with nats.c's defaults; free it with `natsOptions_Destroy`.
+ */
+natsStatus natsOptions_Create(natsOptions **newOpts);
+
+/**
+ * Destroys an options object (NULL is accepted and ignored).
+ */
+void natsOptions_Destroy(natsOptions *opts);
+
+/**
+ * Sets the URL, or a comma-separated list of URLs, of the server(s) to connect to
+ * (`nats://[user:password@]host[:port]`, default port 4222). NULL clears it. An empty entry
+ * or a list made only of separators gives NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetURL(natsOptions *opts, const char *url);
+
+/**
+ * Sets the list of servers to try. `servers` NULL or `serversCount` 0 clears the list;
+ * a negative count, or a NULL/invalid entry, gives NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetServers(natsOptions *opts, const char **servers, int serversCount);
+
+/**
+ * Uses the server list in the given order instead of randomising it.
+ */
+natsStatus natsOptions_SetNoRandomize(natsOptions *opts, bool noRandomize);
+
+/**
+ * Connect timeout in milliseconds (TCP connect plus the handshake). Negative values give
+ * NATS_INVALID_ARG; 0 restores the default (2 seconds).
+ */
+natsStatus natsOptions_SetTimeout(natsOptions *opts, int64_t timeout);
+
+/**
+ * Name sent to the server in CONNECT (NULL: none).
+ */
+natsStatus natsOptions_SetName(natsOptions *opts, const char *name);
+
+/**
+ * Verbose protocol: the server acknowledges each message with +OK.
+ */
+natsStatus natsOptions_SetVerbose(natsOptions *opts, bool verbose);
+
+/**
+ * Pedantic protocol: the server performs extra checks.
+ */
+natsStatus natsOptions_SetPedantic(natsOptions *opts, bool pedantic);
+
+/**
+ * Interval in milliseconds between keepalive PINGs (default 2 minutes; 0 or less restores
+ * the default).
+ */
+natsStatus natsOptions_SetPingInterval(natsOptions *opts, int64_t interval);
+
+/**
+ * Keepalive PINGs without PONG before the connection is declared stale (default 2). Flush
+ * PINGs never count.
+ */
+natsStatus natsOptions_SetMaxPingsOut(natsOptions *opts, int maxPingsOut);
+
+/**
+ * Size in bytes of the socket read buffer (0: default 32 KiB; negative: NATS_INVALID_ARG).
+ */
+natsStatus natsOptions_SetIOBufSize(natsOptions *opts, int ioBufSize);
+
+/**
+ * When true, each publish returns only after its bytes were written to the socket.
+ */
+natsStatus natsOptions_SetSendAsap(natsOptions *opts, bool sendAsap);
+
+/**
+ * When true, the server does not deliver this connection's own messages back to it.
+ */
+natsStatus natsOptions_SetNoEcho(natsOptions *opts, bool noEcho);
+
+/**
+ * Write deadline in milliseconds (0: none): when the server stops reading for that long the
+ * connection fails instead of blocking publishers forever. Negative: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetWriteDeadline(natsOptions *opts, int64_t deadline);
+
+/**
+ * Sets the asynchronous error callback (NULL removes it). Runs on the callback thread.
+ */
+natsStatus natsOptions_SetErrorHandler(natsOptions *opts, natsErrHandler errHandler, void *closure);
+
+/**
+ * Sets the callback run once when the connection is closed (NULL removes it). Runs on the
+ * callback thread; `natsConnection_Destroy` waits for it.
+ */
+natsStatus natsOptions_SetClosedCB(natsOptions *opts, natsConnectionHandler closedCb, void *closure);
+
+/**
+ * Sets the callback run when the connection loses its server (NULL removes it).
+ */
+natsStatus natsOptions_SetDisconnectedCB(natsOptions *opts, natsConnectionHandler disconnectedCb, void *closure);
+
+/**
+ * Sets the callback run when the server announces new servers of its cluster.
+ */
+natsStatus natsOptions_SetDiscoveredServersCB(natsOptions *opts, natsConnectionHandler discoveredServersCb, void *closure);
+
+/**
+ * When true, servers announced by the cluster are not added to the server pool.
+ */
+natsStatus natsOptions_SetIgnoreDiscoveredServers(natsOptions *opts, bool ignore);
+
+/**
+ * Allows reconnecting (default true). With false, losing the server closes the connection
+ * (disconnected, then closed callbacks).
+ */
+natsStatus natsOptions_SetAllowReconnect(natsOptions *opts, bool allow);
+
+/**
+ * Default pending-messages limit of new subscriptions (default 65536; must be positive).
+ */
+natsStatus natsOptions_SetMaxPendingMsgs(natsOptions *opts, int maxPending);
+
+/**
+ * Creates a statistics object (all zero); fill it with `natsConnection_GetStats`.
+ */
+natsStatus natsStatistics_Create(natsStatistics **newStats);
+
+/**
+ * Reads the counters; any output pointer may be NULL.
+ */
+natsStatus natsStatistics_GetCounts(const natsStatistics *stats, uint64_t *inMsgs, uint64_t *inBytes, uint64_t *outMsgs, uint64_t *outBytes, uint64_t *reconnects);
+
+/**
+ * Releases a statistics object (NULL is ignored).
+ */
+void natsStatistics_Destroy(natsStatistics *stats);
+
+/**
+ * Returns the next message of a synchronous subscription, waiting up to `timeout`
+ * milliseconds (0: no wait). NATS_TIMEOUT when none arrived; NATS_SLOW_CONSUMER once after
+ * messages were dropped; NATS_MAX_DELIVERED_MSGS past an auto-unsubscribe limit;
+ * NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close. The
+ * message belongs to the caller (`natsMsg_Destroy`).
+ */
+natsStatus natsSubscription_NextMsg(natsMsg **nextMsg, natsSubscription *sub, int64_t timeout);
+
+/**
+ * Removes interest in the subject; the subscription becomes invalid.
+ */
+natsStatus natsSubscription_Unsubscribe(natsSubscription *sub);
+
+/**
+ * Unsubscribes automatically after `max` messages in total have been received (max <= 0
+ * gives NATS_INVALID_ARG).
+ */
+natsStatus natsSubscription_AutoUnsubscribe(natsSubscription *sub, int max);
+
+/**
+ * True while the subscription can still deliver messages.
+ */
+bool natsSubscription_IsValid(natsSubscription *sub);
+
+/**
+ * The subscription id (0 for NULL).
+ */
+int64_t natsSubscription_GetID(natsSubscription *sub);
+
+/**
+ * The subject (owned by the subscription; NULL for NULL).
+ */
+const char *natsSubscription_GetSubject(natsSubscription *sub);
+
+/**
+ * Messages waiting to be consumed.
+ */
+natsStatus natsSubscription_QueuedMsgs(natsSubscription *sub, uint64_t *queuedMsgs);
+
+/**
+ * Pending messages and bytes (either pointer may be NULL, not both).
+ */
+natsStatus natsSubscription_GetPending(natsSubscription *sub, int *msgs, int *bytes);
+
+/**
+ * Sets the pending limits (a negative value means no limit; 0 gives NATS_INVALID_ARG).
+ */
+natsStatus natsSubscription_SetPendingLimits(natsSubscription *sub, int msgLimit, int bytesLimit);
+
+/**
+ * Gets the pending limits (either pointer may be NULL, not both).
+ */
+natsStatus natsSubscription_GetPendingLimits(natsSubscription *sub, int *msgLimit, int *bytesLimit);
+
+/**
+ * Messages handed to the application so far.
+ */
+natsStatus natsSubscription_GetDelivered(natsSubscription *sub, int64_t *msgs);
+
+/**
+ * Messages dropped because the pending limits were reached.
+ */
+natsStatus natsSubscription_GetDropped(natsSubscription *sub, int64_t *msgs);
+
+/**
+ * The highest number of pending messages and bytes seen (either pointer may be NULL, not
+ * both).
+ */
+natsStatus natsSubscription_GetMaxPending(natsSubscription *sub, int *msgs, int *bytes);
+
+/**
+ * Resets the highest pending values to 0.
+ */
+natsStatus natsSubscription_ClearMaxPending(natsSubscription *sub);
+
+/**
+ * All statistics at once; any pointer may be NULL.
+ */
+natsStatus natsSubscription_GetStats(natsSubscription *sub, int *pendingMsgs, int *pendingBytes, int *maxPendingMsgs, int *maxPendingBytes, int64_t *deliveredMsgs, int64_t *droppedMsgs);
+
+/**
+ * Unsubscribes if still valid and releases the subscription (NULL is ignored). Pending
+ * messages are discarded.
+ */
+void natsSubscription_Destroy(natsSubscription *sub);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,7 +2,7 @@
 //! conversion. Every extern fn goes through [`guard`] or [`guard_val`].
 
 use std::cell::RefCell;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_int, c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::status::{natsStatus, Error, Result};
@@ -97,7 +97,7 @@ pub(crate) fn req_str<'a>(p: *const c_char, what: &str, status: natsStatus) -> R
 }
 
 /// A data buffer given as pointer + length.
-pub(crate) fn data<'a>(p: *const u8, len: i32) -> Result<&'a [u8]> {
+pub(crate) fn data<'a>(p: *const u8, len: c_int) -> Result<&'a [u8]> {
     if len < 0 {
         return Err(invalid_arg(format!("data length must not be negative (got {len})")));
     }

@@ -2,11 +2,11 @@
 //! released with `natsConnection_Destroy`. The handle holds a reference to the shared
 //! connection core; the event loop and callback threads hold their own.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_int, c_char, c_void};
 use std::sync::Arc;
 
 use super::boundary::{
-    copy_to_buffer, data, guard, guard_val, invalid_arg, malloc_str, malloc_str_array, non_null, non_null_mut, opt_str, put,
+    copy_to_buffer, data as data_arg, guard, guard_val, invalid_arg, malloc_str, malloc_str_array, non_null, non_null_mut, opt_str, put,
     req_str,
 };
 use super::msg::natsMsg;
@@ -93,11 +93,11 @@ fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
 /// buffer and written by the connection's I/O thread; use a flush to know the server got it.
 /// Blocks only while the outgoing buffer is full.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsConnection_Publish(nc: *mut natsConnection, subj: *const c_char, data_: *const c_void, dataLen: i32) -> natsStatus {
+pub extern "C" fn natsConnection_Publish(nc: *mut natsConnection, subj: *const c_char, data: *const c_void, dataLen: c_int) -> natsStatus {
     guard("natsConnection_Publish", || {
         let c = conn_of(nc)?;
         let s = subject_arg(subj)?;
-        c.publish(s, None, data(data_ as *const u8, dataLen)?)
+        c.publish(s, None, data_arg(data as *const u8, dataLen)?)
     })
 }
 
@@ -142,8 +142,8 @@ pub extern "C" fn natsConnection_PublishRequest(
     nc: *mut natsConnection,
     subj: *const c_char,
     reply: *const c_char,
-    data_: *const c_void,
-    dataLen: i32,
+    data: *const c_void,
+    dataLen: c_int,
 ) -> natsStatus {
     guard("natsConnection_PublishRequest", || {
         let c = conn_of(nc)?;
@@ -152,7 +152,7 @@ pub extern "C" fn natsConnection_PublishRequest(
         if r.is_empty() {
             return Err(invalid_arg("reply must not be empty"));
         }
-        c.publish(s, Some(r), data(data_ as *const u8, dataLen)?)
+        c.publish(s, Some(r), data_arg(data as *const u8, dataLen)?)
     })
 }
 
@@ -193,7 +193,7 @@ pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: 
 
 /// Bytes accepted by publish calls and not yet written to the socket; -1 for NULL.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsConnection_Buffered(nc: *mut natsConnection) -> i32 {
+pub extern "C" fn natsConnection_Buffered(nc: *mut natsConnection) -> c_int {
     guard_val("natsConnection_Buffered", -1, || match conn_of(nc) {
         Ok(c) => i32::try_from(c.buffered()).unwrap_or(i32::MAX),
         Err(_) => -1,
@@ -242,7 +242,7 @@ pub extern "C" fn natsConnection_GetConnectedServerId(nc: *mut natsConnection, b
     })
 }
 
-fn server_list(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut i32, discovered: bool) -> Result<()> {
+fn server_list(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut c_int, discovered: bool) -> Result<()> {
     let c = conn_of(nc)?;
     if servers.is_null() || count.is_null() {
         return Err(invalid_arg("servers and count must not be NULL"));
@@ -259,7 +259,7 @@ fn server_list(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *
 /// Returns every server URL known to the connection. The array and each string are
 /// allocated with malloc: free each string, then the array.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsConnection_GetServers(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut i32) -> natsStatus {
+pub extern "C" fn natsConnection_GetServers(nc: *mut natsConnection, servers: *mut *mut *mut c_char, count: *mut c_int) -> natsStatus {
     guard("natsConnection_GetServers", || server_list(nc, servers, count, false))
 }
 
@@ -268,7 +268,7 @@ pub extern "C" fn natsConnection_GetServers(nc: *mut natsConnection, servers: *m
 pub extern "C" fn natsConnection_GetDiscoveredServers(
     nc: *mut natsConnection,
     servers: *mut *mut *mut c_char,
-    count: *mut i32,
+    count: *mut c_int,
 ) -> natsStatus {
     guard("natsConnection_GetDiscoveredServers", || server_list(nc, servers, count, true))
 }
@@ -319,7 +319,7 @@ pub extern "C" fn natsConnection_GetClientIP(nc: *mut natsConnection, ip: *mut *
 
 /// The local IP (malloc'ed, the caller frees it) and port of the connection's socket.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsConnection_GetLocalIPAndPort(nc: *mut natsConnection, ip: *mut *mut c_char, port: *mut i32) -> natsStatus {
+pub extern "C" fn natsConnection_GetLocalIPAndPort(nc: *mut natsConnection, ip: *mut *mut c_char, port: *mut c_int) -> natsStatus {
     guard("natsConnection_GetLocalIPAndPort", || {
         let c = conn_of(nc)?;
         if ip.is_null() || port.is_null() {

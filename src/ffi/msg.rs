@@ -1,8 +1,8 @@
 //! `natsMsg`: owned by whoever received or created it, released with `natsMsg_Destroy`.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 
-use super::boundary::{data, guard, guard_val, invalid_arg, put, req_str};
+use super::boundary::{data as data_arg, guard, guard_val, invalid_arg, put, req_str};
 use crate::msg::Msg;
 use crate::proto::subject::{check_publish_subject, check_reply_subject};
 use crate::status::{natsStatus, Error};
@@ -15,7 +15,7 @@ pub struct natsMsg {
 /// Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
 /// `data` may be NULL only with `dataLen` 0. The message copies everything.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char, reply: *const c_char, data_: *const c_char, dataLen: i32) -> natsStatus {
+pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char, reply: *const c_char, data: *const c_char, dataLen: c_int) -> natsStatus {
     guard("natsMsg_Create", || {
         if newMsg.is_null() {
             return Err(invalid_arg("newMsg must not be NULL"));
@@ -33,7 +33,7 @@ pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char,
             }
         }
         let r = r.filter(|r| !r.is_empty());
-        let d = data(data_ as *const u8, dataLen)?;
+        let d = data_arg(data as *const u8, dataLen)?;
         put(newMsg, Box::into_raw(Box::new(natsMsg { msg: Msg::new(s.as_bytes(), r.map(str::as_bytes), d) })));
         Ok(())
     })
@@ -68,7 +68,7 @@ pub extern "C" fn natsMsg_GetData(msg: *const natsMsg) -> *const c_char {
 
 /// The payload length in bytes (0 for NULL).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsMsg_GetDataLength(msg: *const natsMsg) -> i32 {
+pub extern "C" fn natsMsg_GetDataLength(msg: *const natsMsg) -> c_int {
     guard_val("natsMsg_GetDataLength", 0, || msg_of(msg).map_or(0, |m| m.data().len() as i32))
 }
 

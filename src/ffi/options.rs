@@ -2,7 +2,7 @@
 //! `natsOptions_Destroy`). Connecting copies the options, so they may be changed or destroyed
 //! afterwards without affecting existing connections.
 
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_int, c_char, c_void};
 use std::sync::Arc;
 
 use super::boundary::{guard, guard_val, invalid_arg, non_null_mut, opt_str, put, req_str};
@@ -67,7 +67,7 @@ pub extern "C" fn natsOptions_SetURL(opts: *mut natsOptions, url: *const c_char)
 /// Sets the list of servers to try. `servers` NULL or `serversCount` 0 clears the list;
 /// a negative count, or a NULL/invalid entry, gives NATS_INVALID_ARG.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsOptions_SetServers(opts: *mut natsOptions, servers: *mut *const c_char, serversCount: i32) -> natsStatus {
+pub extern "C" fn natsOptions_SetServers(opts: *mut natsOptions, servers: *mut *const c_char, serversCount: c_int) -> natsStatus {
     with_opts("natsOptions_SetServers", opts, |o| {
         if serversCount < 0 || (servers.is_null() && serversCount > 0) {
             return Err(invalid_arg("invalid servers list"));
@@ -135,7 +135,7 @@ pub extern "C" fn natsOptions_SetPingInterval(opts: *mut natsOptions, interval: 
 /// Keepalive PINGs without PONG before the connection is declared stale (default 2). Flush
 /// PINGs never count.
 #[unsafe(no_mangle)]
-pub extern "C" fn natsOptions_SetMaxPingsOut(opts: *mut natsOptions, maxPingsOut: i32) -> natsStatus {
+pub extern "C" fn natsOptions_SetMaxPingsOut(opts: *mut natsOptions, maxPingsOut: c_int) -> natsStatus {
     with_opts("natsOptions_SetMaxPingsOut", opts, |o| {
         o.max_pings_out = maxPingsOut;
         Ok(())
@@ -144,7 +144,7 @@ pub extern "C" fn natsOptions_SetMaxPingsOut(opts: *mut natsOptions, maxPingsOut
 
 /// Size in bytes of the socket read buffer (0: default 32 KiB; negative: NATS_INVALID_ARG).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsOptions_SetIOBufSize(opts: *mut natsOptions, ioBufSize: i32) -> natsStatus {
+pub extern "C" fn natsOptions_SetIOBufSize(opts: *mut natsOptions, ioBufSize: c_int) -> natsStatus {
     with_opts("natsOptions_SetIOBufSize", opts, |o| o.set_io_buf_size(ioBufSize))
 }
 
@@ -251,6 +251,6 @@ pub extern "C" fn natsOptions_SetAllowReconnect(opts: *mut natsOptions, allow: b
 
 /// Default pending-messages limit of new subscriptions (default 65536; must be positive).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsOptions_SetMaxPendingMsgs(opts: *mut natsOptions, maxPending: i32) -> natsStatus {
+pub extern "C" fn natsOptions_SetMaxPendingMsgs(opts: *mut natsOptions, maxPending: c_int) -> natsStatus {
     with_opts("natsOptions_SetMaxPendingMsgs", opts, |o| o.set_max_pending_msgs(maxPending))
 }

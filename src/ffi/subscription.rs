@@ -1,7 +1,7 @@
 //! `natsSubscription`: created by the subscribe calls, owned by the caller, released with
 //! `natsSubscription_Destroy` (which unsubscribes if still needed).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 use std::sync::Arc;
 
 use super::boundary::{guard, guard_val, invalid_arg, non_null, put};
@@ -54,7 +54,7 @@ pub extern "C" fn natsSubscription_Unsubscribe(sub: *mut natsSubscription) -> na
 /// Unsubscribes automatically after `max` messages in total have been received (max <= 0
 /// gives NATS_INVALID_ARG).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsSubscription_AutoUnsubscribe(sub: *mut natsSubscription, max: i32) -> natsStatus {
+pub extern "C" fn natsSubscription_AutoUnsubscribe(sub: *mut natsSubscription, max: c_int) -> natsStatus {
     guard("natsSubscription_AutoUnsubscribe", || {
         let s = sub_of(sub)?;
         if max <= 0 {
@@ -99,7 +99,7 @@ pub extern "C" fn natsSubscription_QueuedMsgs(sub: *mut natsSubscription, queued
 
 /// Pending messages and bytes (either pointer may be NULL, not both).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsSubscription_GetPending(sub: *mut natsSubscription, msgs: *mut i32, bytes: *mut i32) -> natsStatus {
+pub extern "C" fn natsSubscription_GetPending(sub: *mut natsSubscription, msgs: *mut c_int, bytes: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetPending", || {
         let s = sub_of(sub)?;
         if msgs.is_null() && bytes.is_null() {
@@ -114,13 +114,13 @@ pub extern "C" fn natsSubscription_GetPending(sub: *mut natsSubscription, msgs: 
 
 /// Sets the pending limits (a negative value means no limit; 0 gives NATS_INVALID_ARG).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsSubscription_SetPendingLimits(sub: *mut natsSubscription, msgLimit: i32, bytesLimit: i32) -> natsStatus {
+pub extern "C" fn natsSubscription_SetPendingLimits(sub: *mut natsSubscription, msgLimit: c_int, bytesLimit: c_int) -> natsStatus {
     guard("natsSubscription_SetPendingLimits", || sub_of(sub)?.sub.set_pending_limits(msgLimit, bytesLimit as i64))
 }
 
 /// Gets the pending limits (either pointer may be NULL, not both).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsSubscription_GetPendingLimits(sub: *mut natsSubscription, msgLimit: *mut i32, bytesLimit: *mut i32) -> natsStatus {
+pub extern "C" fn natsSubscription_GetPendingLimits(sub: *mut natsSubscription, msgLimit: *mut c_int, bytesLimit: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetPendingLimits", || {
         let s = sub_of(sub)?;
         if msgLimit.is_null() && bytesLimit.is_null() {
@@ -162,7 +162,7 @@ pub extern "C" fn natsSubscription_GetDropped(sub: *mut natsSubscription, msgs: 
 /// The highest number of pending messages and bytes seen (either pointer may be NULL, not
 /// both).
 #[unsafe(no_mangle)]
-pub extern "C" fn natsSubscription_GetMaxPending(sub: *mut natsSubscription, msgs: *mut i32, bytes: *mut i32) -> natsStatus {
+pub extern "C" fn natsSubscription_GetMaxPending(sub: *mut natsSubscription, msgs: *mut c_int, bytes: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetMaxPending", || {
         let s = sub_of(sub)?;
         if msgs.is_null() && bytes.is_null() {
@@ -185,10 +185,10 @@ pub extern "C" fn natsSubscription_ClearMaxPending(sub: *mut natsSubscription) -
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetStats(
     sub: *mut natsSubscription,
-    pendingMsgs: *mut i32,
-    pendingBytes: *mut i32,
-    maxPendingMsgs: *mut i32,
-    maxPendingBytes: *mut i32,
+    pendingMsgs: *mut c_int,
+    pendingBytes: *mut c_int,
+    maxPendingMsgs: *mut c_int,
+    maxPendingBytes: *mut c_int,
     deliveredMsgs: *mut i64,
     droppedMsgs: *mut i64,
 ) -> natsStatus {
