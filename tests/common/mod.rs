@@ -1,0 +1,148 @@
+//! Test helpers: a real nats-server on a free loopback port, and a scripted fake server for
+//! faults a real server does not produce.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A nats-server child process, killed on drop.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+}
+
+impl Server {
+    pub fn start(extra: &[&str]) -> Server {
+        let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&bin)
+                .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+                .args(extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+            let mut s = Server { child, port };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return s;
+                }
+                if let Ok(Some(_)) = s.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = s.child.kill();
+        }
+        panic!("nats-server did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// What the fake server does once the client has connected.
+#[derive(Clone, Copy, Debug)]
+pub enum Script {
+    /// Answer nothing after the handshake (PINGs stay unanswered).
+    Silent,
+    /// Answer each PING after this delay.
+    SlowPong(Duration),
+    /// Send this raw text, then stay silent.
+    Send(&'static str),
+    /// Send this raw text, then close the socket.
+    SendAndClose(&'static str),
+}
+
+/// A fake server accepting one client.
+pub struct Fake {
+    pub port: u16,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Fake {
+    pub fn start(script: Script) -> Fake {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let Ok((mut s, _)) = l.accept() else { return };
+            let _ = s.write_all(
+                b"INFO {\"server_id\":\"FAKE\",\"version\":\"2.10.0\",\"proto\":1,\"headers\":true,\"max_payload\":1048576}\r\n",
+            );
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut line = String::new();
+            // CONNECT then PING
+            loop {
+                line.clear();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                if line.starts_with("PING") {
+                    let _ = s.write_all(b"PONG\r\n");
+                    break;
+                }
+            }
+            match script {
+                Script::Silent => drain(r),
+                Script::SlowPong(d) => loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line.starts_with("PING") {
+                        std::thread::sleep(d);
+                        if s.write_all(b"PONG\r\n").is_err() {
+                            return;
+                        }
+                    }
+                },
+                Script::Send(t) => {
+                    let _ = s.write_all(t.as_bytes());
+                    drain(r)
+                }
+                Script::SendAndClose(t) => {
+                    let _ = s.write_all(t.as_bytes());
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                }
+            }
+        });
+        Fake { port, handle: Some(handle) }
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+fn drain(mut r: BufReader<TcpStream>) {
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        // The thread ends when the client closes its socket.
+        self.handle.take();
+    }
+}
