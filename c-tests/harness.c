@@ -231,7 +231,23 @@ int test_free_port(void)
 
 int test_closed_port(void)
 {
-    return test_free_port();
+    /* Bound but never listening: connecting is refused, and as long as the
+     * socket stays open no other process (a parallel test's server) can
+     * take the port. Kept open until exit. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        FAIL("socket: %s", strerror(errno));
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+        FAIL("bind: %s", strerror(errno));
+    socklen_t len = sizeof(a);
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        FAIL("getsockname: %s", strerror(errno));
+    return ntohs(a.sin_port);
 }
 
 static bool port_accepts(int port)

@@ -124,7 +124,7 @@ void test_sleep_ms(int64_t ms);
 /* A free TCP port on 127.0.0.1 (bound then released). */
 int test_free_port(void);
 
-/* A loopback port with nothing listening on it. */
+/* A loopback port with nothing listening on it (reserved until exit). */
 int test_closed_port(void);
 
 /* Runs fn(arg) in a forked child process and returns its wait() status
