@@ -118,9 +118,10 @@ impl Connection {
         Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed")
     }
 
-    /// Appends encoded protocol to the outgoing buffer, waiting while the buffer is full, and
-    /// wakes the event loop when it is not already going to look at the buffer.
-    fn append<F: FnOnce(&mut Vec<u8>)>(&self, encode: F) -> Result<()> {
+    /// Appends encoded protocol to the outgoing buffer under one lock, waiting while the
+    /// buffer is full, and wakes the event loop when it is not already going to look at the
+    /// buffer. `encode` may refuse (e.g. max payload) before writing anything.
+    fn append<F: FnOnce(&mut State) -> Result<()>>(&self, encode: F) -> Result<()> {
         let sh = &*self.shared;
         let mut st = sh.lock();
         if st.is_closed() {
@@ -130,7 +131,7 @@ impl Connection {
             st = self.wait_for_space(st)?;
         }
         let before = st.out.len();
-        encode(&mut st.out);
+        encode(&mut st)?;
         st.appended += (st.out.len() - before) as u64;
         let wake = !st.wake_pending;
         st.wake_pending = true;
@@ -194,34 +195,25 @@ impl Connection {
         Ok(())
     }
 
-    fn max_payload_of(st: &State) -> i64 {
-        st.info.max_payload
-    }
-
     /// Publish, PublishRequest, PublishString...: validated, then appended to the buffer.
     pub fn publish(&self, subject: &str, reply: Option<&str>, data: &[u8]) -> Result<()> {
         check_publish_subject(subject)?;
         if let Some(r) = reply {
             check_reply_subject(r)?;
         }
-        {
-            let st = self.shared.lock();
-            if st.is_closed() {
-                return Err(Self::closed_error());
-            }
-            let max = Self::max_payload_of(&st);
+        self.append(|st| {
+            let max = st.info.max_payload;
             if max > 0 && data.len() as i64 > max {
                 return err(
                     natsStatus::NATS_MAX_PAYLOAD,
                     format!("payload of {} bytes exceeds the server's maximum of {} bytes", data.len(), max),
                 );
             }
-        }
-        self.append(|out| encoder::pub_frame(out, subject, reply, data))?;
-        let mut st = self.shared.lock();
-        st.out_msgs += 1;
-        st.out_bytes += data.len() as u64;
-        Ok(())
+            encoder::pub_frame(&mut st.out, subject, reply, data);
+            st.out_msgs += 1;
+            st.out_bytes += data.len() as u64;
+            Ok(())
+        })
     }
 
     /// Flush with a timeout in milliseconds: a PING behind everything buffered, then its PONG.
@@ -293,7 +285,7 @@ impl Connection {
         ));
         // In the map before SUB leaves, so that no message for it is missed.
         self.shared.subs().insert(sid, Arc::clone(&sub));
-        if let Err(e) = self.append(|out| encoder::sub_frame(out, subject, queue, sid)) {
+        if let Err(e) = self.append(|st| Ok(encoder::sub_frame(&mut st.out, subject, queue, sid))) {
             self.shared.subs().remove(&sid);
             sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
             return Err(e);
@@ -310,7 +302,7 @@ impl Connection {
         match max {
             Some(n) if n > 0 => {
                 let reached = sub.set_max(n);
-                self.append(|out| encoder::unsub_frame(out, sub.sid, Some(n)))?;
+                self.append(|st| Ok(encoder::unsub_frame(&mut st.out, sub.sid, Some(n))))?;
                 if reached {
                     self.shared.subs().remove(&sub.sid);
                     sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
@@ -319,7 +311,7 @@ impl Connection {
             _ => {
                 self.shared.subs().remove(&sub.sid);
                 sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
-                self.append(|out| encoder::unsub_frame(out, sub.sid, None))?;
+                self.append(|st| Ok(encoder::unsub_frame(&mut st.out, sub.sid, None)))?;
             }
         }
         Ok(())
