@@ -618,8 +618,10 @@ static void fake_serve_client(fake_server *f, int fd)
         int k = 0;
         for (int i = 0; i < npong; i++) {
             if (pong_due[i] <= now) {
-                fake_send_str(f, "PONG\r\n");
+                /* Counted before sending: once the client sees it, the
+                 * counter already includes it. */
                 atomic_fetch_add(&f->pongs_sent, 1);
+                fake_send_str(f, "PONG\r\n");
             } else {
                 pong_due[k++] = pong_due[i];
             }
@@ -696,8 +698,8 @@ static void fake_serve_client(fake_server *f, int fd)
                     break;
                 }
                 if (answer && delay == 0) {
-                    fake_send_str(f, "PONG\r\n");
                     atomic_fetch_add(&f->pongs_sent, 1);
+                    fake_send_str(f, "PONG\r\n");
                 } else if (answer && npong < 256) {
                     pong_due[npong++] = test_now_ms() + delay;
                 }
