@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# Compare rnats (target/release/libnats.so) with the reference nats.c library.
+#
+#   bench/run.sh               rnats vs nats.c (default: 3 rounds, ~3 minutes)
+#   QUICK=1 bench/run.sh       smaller counts (~30 s)
+#   ROUNDS=5 bench/run.sh      more rounds; medians are taken over rounds
+#   bench/run.sh --self-test   build the "rnats" side against nats.c as well,
+#                              to validate the harness (ratios should be ~1.0)
+#
+# Environment:
+#   ROUNDS             rounds per case (default 3)
+#   QUICK=1            short run
+#   NATS_SERVER        nats-server binary (default: nats-server on PATH)
+#   CC                 C compiler (default: cc)
+#   RNATS_LIB_DIR      directory holding the rnats libnats.so
+#                      (default: <repo>/target/release)
+#   RNATS_INCLUDE_DIR  directory holding nats/nats.h for rnats
+#                      (default: <repo>/include)
+#   CARGO_BUILD=1      always run `cargo build --release` first (by default it
+#                      only runs when the library is missing)
+#   RUN_TIMEOUT        seconds before a single benchmark run is killed (120)
+#
+# Output: a table on stdout; raw RESULT lines plus the table are written to
+# bench/results/latest.txt. Exit status is non-zero if any run failed.
+set -euo pipefail
+
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+SELF_TEST=0
+for arg in "$@"; do
+    case "$arg" in
+        --self-test) SELF_TEST=1 ;;
+        -h|--help) usage 0 ;;
+        *) echo "run.sh: unknown argument '$arg'" >&2; usage 2 ;;
+    esac
+done
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+BUILD_DIR=$BENCH_DIR/build
+RESULTS_DIR=$BENCH_DIR/results
+OUT=$RESULTS_DIR/latest.txt
+ROUNDS=${ROUNDS:-3}
+QUICK=${QUICK:-0}
+NATS_SERVER=${NATS_SERVER:-nats-server}
+CC=${CC:-cc}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+CFLAGS=(-O2 -g -Wall -Wextra -pthread)
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+command -v "$NATS_SERVER" >/dev/null || die "nats-server not found (set NATS_SERVER)"
+command -v pkg-config >/dev/null || die "pkg-config not found"
+pkg-config --exists libnats || die "pkg-config cannot find libnats (install libnats-dev)"
+
+mkdir -p "$BUILD_DIR" "$RESULTS_DIR"
+
+# ------------------------------------------------------------------ counts
+if [[ "$QUICK" == 1 ]]; then
+    N_PUB_SMALL=2500000 N_PUB_1K=750000 N_PUB_16K=75000
+    N_FLUSH=10000 N_PING=10000 N_PUBSUB=750000
+else
+    N_PUB_SMALL=10000000 N_PUB_1K=3000000 N_PUB_16K=300000
+    N_FLUSH=30000 N_PING=30000 N_PUBSUB=4000000
+fi
+
+# name|bench arguments
+CASES=(
+    "pub0|pub 0 $N_PUB_SMALL"
+    "pub16|pub 16 $N_PUB_SMALL"
+    "pub128|pub 128 $N_PUB_SMALL"
+    "pub1024|pub 1024 $N_PUB_1K"
+    "pub16384|pub 16384 $N_PUB_16K"
+    "flushrtt|flushrtt $N_FLUSH"
+    "rawping|rawping $N_PING"
+    "pubsub128|pubsub 128 $N_PUBSUB"
+)
+
+# ------------------------------------------------------------------ helpers
+realpath_or_empty() { readlink -f -- "$1" 2>/dev/null || true; }
+
+soname_of() {
+    local so
+    so=$(readelf -d "$1" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\].*/\1/p' | head -n1)
+    echo "${so:-libnats.so.3.4}"
+}
+
+# Prints the resolved path of the libnats the binary loads, per ldd.
+ldd_libnats() {
+    local p
+    p=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD ldd "$1" | awk '/libnats/ { print $3; exit }')
+    [[ -n "$p" && "$p" != "not" ]] || return 1
+    realpath_or_empty "$p"
+}
+
+# Prints the nats.h actually used when compiling bench.c with the given flags.
+header_used() {
+    "$CC" -M "$@" "$BENCH_DIR/bench.c" 2>/dev/null | tr ' \\' '\n\n' | grep -m1 '/nats/nats\.h$' || true
+}
+
+# ------------------------------------------------------------------ reference (nats.c)
+NATSC_LIBDIR=$(pkg-config --variable=libdir libnats)
+NATSC_INCDIR=$(pkg-config --variable=includedir libnats)
+NATSC_SO=$(realpath_or_empty "$NATSC_LIBDIR/libnats.so")
+[[ -f "$NATSC_SO" ]] || die "reference library not found in $NATSC_LIBDIR"
+
+# ------------------------------------------------------------------ rnats side
+if [[ "$SELF_TEST" == 1 ]]; then
+    RNATS_LIB_DIR=${RNATS_LIB_DIR:-$NATSC_LIBDIR}
+    RNATS_INCLUDE_DIR=${RNATS_INCLUDE_DIR:-$NATSC_INCDIR}
+    RNATS_LABEL="rnats(self-test:nats.c)"
+else
+    if [[ -z "${RNATS_LIB_DIR:-}" ]]; then
+        RNATS_LIB_DIR=$ROOT/target/release
+        if [[ "${CARGO_BUILD:-0}" == 1 || ! -f "$RNATS_LIB_DIR/libnats.so" ]]; then
+            log "cargo build --release (in $ROOT)"
+            (cd "$ROOT" && cargo build --release) >&2 || die "cargo build --release failed"
+        fi
+    fi
+    RNATS_INCLUDE_DIR=${RNATS_INCLUDE_DIR:-$ROOT/include}
+    RNATS_LABEL="rnats"
+fi
+RNATS_SO=$(realpath_or_empty "$RNATS_LIB_DIR/libnats.so")
+[[ -f "$RNATS_SO" ]] || die "no libnats.so in $RNATS_LIB_DIR"
+[[ -f "$RNATS_INCLUDE_DIR/nats/nats.h" ]] || die "no nats/nats.h in $RNATS_INCLUDE_DIR"
+
+if [[ "$SELF_TEST" != 1 ]]; then
+    if [[ "$RNATS_SO" == "$NATSC_SO" ]] || cmp -s "$RNATS_SO" "$NATSC_SO"; then
+        die "the rnats library ($RNATS_SO) is the reference nats.c; use --self-test to compare nats.c with itself"
+    fi
+fi
+
+# The library's SONAME (libnats.so.3.4, same as nats.c) is what the binary asks
+# for at run time. A private directory holding a snapshot of the library under
+# both names, used for -L and as the RPATH, makes sure the loader picks our copy
+# before the system one, and that a rebuild during the run changes nothing.
+RNATS_SHIM=$BUILD_DIR/rnats-lib
+rm -rf "$RNATS_SHIM"
+mkdir -p "$RNATS_SHIM"
+RNATS_SONAME=$(soname_of "$RNATS_SO")
+cp "$RNATS_SO" "$RNATS_SHIM/$RNATS_SONAME"
+[[ "$RNATS_SONAME" == libnats.so ]] || ln -s "$RNATS_SONAME" "$RNATS_SHIM/libnats.so"
+RNATS_COPY=$(realpath_or_empty "$RNATS_SHIM/$RNATS_SONAME")
+RNATS_SUM=$(sha256sum "$RNATS_COPY" | cut -c1-16)
+RNATS_MTIME=$(date -u -r "$RNATS_SO" '+%Y-%m-%d %H:%M:%S UTC')
+
+# ------------------------------------------------------------------ build
+BIN_NATSC=$BUILD_DIR/bench-natsc
+BIN_RNATS=$BUILD_DIR/bench-rnats
+
+log "building $BIN_NATSC against nats.c ($NATSC_SO)"
+# shellcheck disable=SC2046
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags libnats) -o "$BIN_NATSC" "$BENCH_DIR/bench.c" \
+    $(pkg-config --libs libnats) || die "build of bench-natsc failed"
+
+log "building $BIN_RNATS against $RNATS_LABEL (copy of $RNATS_SO, headers $RNATS_INCLUDE_DIR)"
+"$CC" "${CFLAGS[@]}" -I"$RNATS_INCLUDE_DIR" -o "$BIN_RNATS" "$BENCH_DIR/bench.c" \
+    -L"$RNATS_SHIM" -Wl,--disable-new-dtags -Wl,-rpath,"$RNATS_SHIM" -lnats \
+    || die "build of bench-rnats failed"
+
+# Verify headers and libraries: each binary must use what it claims to.
+HDR_NATSC=$(realpath_or_empty "$(header_used $(pkg-config --cflags libnats))")
+HDR_RNATS=$(realpath_or_empty "$(header_used -I"$RNATS_INCLUDE_DIR")")
+[[ "$HDR_RNATS" == "$(realpath_or_empty "$RNATS_INCLUDE_DIR/nats/nats.h")" ]] \
+    || die "bench-rnats was compiled with $HDR_RNATS, not $RNATS_INCLUDE_DIR/nats/nats.h"
+
+LIB_NATSC=$(ldd_libnats "$BIN_NATSC") || die "ldd: bench-natsc does not load libnats"
+LIB_RNATS=$(ldd_libnats "$BIN_RNATS") || die "ldd: bench-rnats does not load libnats"
+[[ "$LIB_NATSC" == "$NATSC_SO" ]] || die "bench-natsc loads $LIB_NATSC, expected $NATSC_SO"
+[[ "$LIB_RNATS" == "$RNATS_COPY" ]] || die "bench-rnats loads $LIB_RNATS, expected $RNATS_COPY"
+log "ldd: bench-natsc -> $LIB_NATSC"
+log "ldd: bench-rnats -> $LIB_RNATS"
+declare -A EXPECT_LIB=([natsc]="$LIB_NATSC" [rnats]="$LIB_RNATS")
+declare -A BIN=([natsc]="$BIN_NATSC" [rnats]="$BIN_RNATS")
+
+# ------------------------------------------------------------------ server
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnats-bench.XXXXXX")
+SERVER_PID=
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$TMP/server.conf" <<'EOF'
+# Room for a publisher that outruns a synchronous subscriber.
+max_pending: 268435456
+write_deadline: "30s"
+EOF
+# Port -1: the server picks a free port (from the ephemeral range, so never 4222).
+"$NATS_SERVER" -c "$TMP/server.conf" -a 127.0.0.1 -p -1 -l "$TMP/server.log" &
+SERVER_PID=$!
+PORT=
+for _ in $(seq 100); do
+    PORT=$(sed -n 's/.*Listening for client connections on [^ ]*:\([0-9][0-9]*\).*/\1/p' \
+        "$TMP/server.log" 2>/dev/null | head -n1 || true)
+    [[ -n "$PORT" ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || die "nats-server exited: $(cat "$TMP/server.log" 2>/dev/null)"
+    sleep 0.1
+done
+[[ -n "$PORT" ]] || die "nats-server did not start listening"
+[[ "$PORT" != 4222 ]] || die "nats-server picked port 4222"
+URL=nats://127.0.0.1:$PORT
+SERVER_VERSION=$("$NATS_SERVER" --version 2>&1 | head -n1)
+log "$SERVER_VERSION listening on $URL (pid $SERVER_PID)"
+
+# ------------------------------------------------------------------ run
+RAW=$TMP/raw.txt
+: >"$RAW"
+FAILURES=0
+
+run_one() {   # impl case_name round args...
+    local impl=$1 name=$2 round=$3
+    shift 3
+    local line out rc=0 got
+    kill -0 "$SERVER_PID" 2>/dev/null || die "nats-server died"
+    out=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD timeout "$RUN_TIMEOUT" \
+        "${BIN[$impl]}" -s "$URL" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
+    line=$(grep -m1 '^RESULT ' <<<"$out" || true)
+    if [[ -z "$line" ]]; then
+        line="RESULT mode=$1 impl=$impl status=error err=exit_code_$rc"
+    elif [[ $rc -ne 0 && "$line" != *status=error* ]]; then
+        line="${line/status=ok/status=error} err=exit_code_$rc"
+    fi
+    # The library the process actually loaded must be the expected one.
+    got=$(sed -n 's/.* lib=\([^ ]*\).*/\1/p' <<<"$line")
+    if [[ -n "$got" && "$got" != unknown && "$(realpath_or_empty "$got")" != "${EXPECT_LIB[$impl]}" ]]; then
+        die "$impl run loaded $got, expected ${EXPECT_LIB[$impl]}"
+    fi
+    line="RESULT case=$name round=$round ${line#RESULT }"
+    echo "$line" >>"$RAW"
+    if [[ "$line" == *status=ok* ]]; then
+        printf '   %-6s %-10s round %d ok\n' "$impl" "$name" "$round" >&2
+    else
+        FAILURES=$((FAILURES + 1))
+        printf '   %-6s %-10s round %d FAILED: %s %s\n' "$impl" "$name" "$round" \
+            "$(sed -n 's/.* err=\([^ ]*\).*/\1/p' <<<"$line")" \
+            "$(tail -n 3 "$TMP/stderr" | tr '\n' ' ')" >&2
+    fi
+}
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+START=$(date +%s)
+for ((r = 1; r <= ROUNDS; r++)); do
+    log "round $r/$ROUNDS"
+    for c in "${CASES[@]}"; do
+        name=${c%%|*}
+        read -r -a args <<<"${c#*|}"
+        # Alternate which implementation goes first to cancel ordering effects.
+        if ((r % 2)); then order=(natsc rnats); else order=(rnats natsc); fi
+        for impl in "${order[@]}"; do
+            run_one "$impl" "$name" "$r" "${args[@]}"
+        done
+    done
+done
+ELAPSED=$(($(date +%s) - START))
+
+# ------------------------------------------------------------------ table
+# label|case|metric|unit|better
+ROWS=(
+    "publish 0 B|pub0|msgs_per_s|msgs/s|higher"
+    "publish 16 B|pub16|msgs_per_s|msgs/s|higher"
+    "publish 128 B|pub128|msgs_per_s|msgs/s|higher"
+    "publish 1024 B|pub1024|msgs_per_s|msgs/s|higher"
+    "publish 16384 B|pub16384|msgs_per_s|msgs/s|higher"
+    "publish 1024 B|pub1024|mb_per_s|MB/s|higher"
+    "publish 16384 B|pub16384|mb_per_s|MB/s|higher"
+    "client CPU per publish 0 B|pub0|cpu_ns_per_msg|ns/msg|lower"
+    "client CPU per publish 16 B|pub16|cpu_ns_per_msg|ns/msg|lower"
+    "client CPU per publish 128 B|pub128|cpu_ns_per_msg|ns/msg|lower"
+    "client CPU per publish 1024 B|pub1024|cpu_ns_per_msg|ns/msg|lower"
+    "client CPU per publish 16384 B|pub16384|cpu_ns_per_msg|ns/msg|lower"
+    "flush RTT p50|flushrtt|p50_us|us|lower"
+    "flush RTT p99|flushrtt|p99_us|us|lower"
+    "flush RTT mean|flushrtt|mean_us|us|lower"
+    "client CPU per flush|flushrtt|cpu_ns_per_msg|ns/op|lower"
+    "raw TCP PING/PONG p50 (floor)|rawping|p50_us|us|lower"
+    "raw TCP PING/PONG p99 (floor)|rawping|p99_us|us|lower"
+    "pubsub 128 B received|pubsub128|msgs_per_s|msgs/s|higher"
+    "pubsub 128 B client CPU|pubsub128|cpu_ns_per_msg|ns/msg|lower"
+    "pubsub 128 B lost messages|pubsub128|lost|msgs|lower"
+    "peak RSS, publish 16384 B|pub16384|maxrss_kb|KiB|lower"
+    "peak RSS, pubsub 128 B|pubsub128|maxrss_kb|KiB|lower"
+)
+
+make_table() {
+    printf '%s\n' "${ROWS[@]}" | awk -v raw="$RAW" -v rounds="$ROUNDS" '
+    function sort_median(v, n,   i, j, t) {
+        if (n == 0) return ""
+        for (i = 2; i <= n; i++) {          # insertion sort, n is small
+            t = v[i]
+            for (j = i - 1; j >= 1 && v[j] + 0 > t + 0; j--) v[j + 1] = v[j]
+            v[j + 1] = t
+        }
+        if (n % 2) return v[(n + 1) / 2] + 0
+        return (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    function median(key,   n, i, v) {
+        n = 0
+        for (i = 1; i <= cnt[key]; i++) v[++n] = vals[key, i]
+        return sort_median(v, n)
+    }
+    # Median over rounds of rnats/nats.c, using only rounds where both ran:
+    # the two runs of a round are back to back, so drift between rounds cancels.
+    function paired_ratio(c, metric,   r, a, b, n, v, zero) {
+        n = 0; zero = 0
+        for (r = 1; r <= rounds; r++) {
+            if (!((c, "natsc", metric, r) in byround) || !((c, "rnats", metric, r) in byround)) continue
+            a = byround[c, "natsc", metric, r] + 0
+            b = byround[c, "rnats", metric, r] + 0
+            if (a == 0 && b == 0) { zero++; continue }
+            if (a == 0) return "inf"
+            v[++n] = b / a
+        }
+        if (n == 0) return zero ? "1.00" : "n/a"
+        return sprintf("%.2f", sort_median(v, n))
+    }
+    function fmt(x) {
+        if (x == "") return "FAIL"
+        if (x >= 1000) return sprintf("%.0f", x)
+        if (x >= 10) return sprintf("%.1f", x)
+        return sprintf("%.2f", x)
+    }
+    BEGIN {
+        FS = "|"
+        while ((getline line < raw) > 0) {
+            if (line !~ / status=ok( |$)/) continue
+            n = split(line, kvs, " ")
+            split("", f)
+            for (i = 2; i <= n; i++) {
+                p = index(kvs[i], "=")
+                if (p) f[substr(kvs[i], 1, p - 1)] = substr(kvs[i], p + 1)
+            }
+            for (k in f) {
+                key = f["case"] SUBSEP f["impl"] SUBSEP k
+                vals[key, ++cnt[key]] = f[k]
+                byround[f["case"], f["impl"], k, f["round"]] = f[k]
+            }
+        }
+        printf "%-32s %13s %13s %8s  %-7s %-16s %s\n", "case", "nats.c", "rnats", "ratio", "unit", "better", "runs ok"
+        printf "%-32s %13s %13s %8s  %-7s %-16s %s\n", "----", "------", "-----", "-----", "----", "------", "-------"
+    }
+    {
+        label = $1; c = $2; metric = $3; unit = $4; better = $5
+        a = median(c SUBSEP "natsc" SUBSEP metric)
+        b = median(c SUBSEP "rnats" SUBSEP metric)
+        na = cnt[c SUBSEP "natsc" SUBSEP "status"] + 0
+        nb = cnt[c SUBSEP "rnats" SUBSEP "status"] + 0
+        ratio = paired_ratio(c, metric)
+        printf "%-32s %13s %13s %8s  %-7s %-16s %d/%d, %d/%d\n", label, fmt(a), fmt(b), ratio, unit, \
+            better " is better", na, rounds, nb, rounds
+    }'
+}
+
+TABLE=$(make_table)
+{
+    echo "# rnats benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    if [[ "$SELF_TEST" == 1 ]]; then
+        echo "# SELF-TEST: the 'rnats' column is nats.c built through the rnats build path;"
+        echo "#            ratios should be ~1.0 and only show measurement noise."
+    fi
+    echo "# repo:        $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo "# nats.c:      $LIB_NATSC (headers: $HDR_NATSC)"
+    echo "# rnats side:  $RNATS_SO (built $RNATS_MTIME, sha256 $RNATS_SUM..., run from a copy"
+    echo "#              in $RNATS_SHIM; headers: $HDR_RNATS)"
+    echo "# server:      $SERVER_VERSION, $URL"
+    echo "# machine:     $(uname -srm), $(nproc) CPUs"
+    echo "# rounds:      $ROUNDS (implementations alternate; medians over rounds), quick=$QUICK"
+    echo "# run time:    ${ELAPSED}s, failed runs: $FAILURES"
+    echo "# load avg:    $LOAD_START at start, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) at end"
+    echo "# values: medians over rounds; ratio: median over rounds of rnats/nats.c (paired runs)"
+    echo
+    echo "## raw results"
+    cat "$RAW"
+    echo
+    echo "## summary (medians)"
+    echo "$TABLE"
+    echo
+    echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+} >"$OUT"
+
+echo
+[[ "$SELF_TEST" == 1 ]] && echo "SELF-TEST: both columns are nats.c; ratios should be ~1.0"
+echo "values: medians of $ROUNDS rounds; ratio: median of per-round rnats/nats.c; run time ${ELAPSED}s; failed runs: $FAILURES"
+echo "$TABLE"
+echo
+echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+echo "raw results and table: $OUT"
+[[ "$FAILURES" == 0 ]]
