@@ -734,9 +734,12 @@ static void *fake_main(void *arg)
         int pr = poll(&p, 1, 20);
         if (pr <= 0)
             continue;
-        int fd = accept(f->listen_fd, NULL, NULL);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept(f->listen_fd, (struct sockaddr *)&peer, &plen);
         if (fd < 0)
             continue;
+        atomic_store(&f->peer_port, ntohs(peer.sin_port));
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         atomic_fetch_add(&f->connections, 1);

@@ -214,6 +214,7 @@ typedef struct fake_server {
     atomic_int pongs_sent;
     atomic_int pubs;                /* PUB/HPUB seen */
     atomic_int client_closed;       /* connections that ended */
+    atomic_int peer_port;           /* client's port of the last accept */
     atomic_bool handshake_done;     /* connect PONG sent on current client */
     atomic_bool acted;              /* the scripted action has run */
 } fake_server;
