@@ -6,6 +6,8 @@
 
 use std::ffi::CStr;
 
+use crate::proto::headers::Headers;
+
 /// A received or user-created message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Msg {
@@ -18,6 +20,8 @@ pub struct Msg {
     data_len: usize,
     /// Subscription id this message was delivered for (0 for user-created messages).
     pub sid: u64,
+    /// Headers, when the message has any (HMSG, or set by the user).
+    headers: Option<Box<Headers>>,
 }
 
 impl Msg {
@@ -36,7 +40,25 @@ impl Msg {
         let data_off = buf.len();
         buf.extend_from_slice(data);
         buf.push(0);
-        Msg { buf, subject_len: subject.len(), reply, data_off, data_len: data.len(), sid: 0 }
+        Msg { buf, subject_len: subject.len(), reply, data_off, data_len: data.len(), sid: 0, headers: None }
+    }
+
+    pub fn headers(&self) -> Option<&Headers> {
+        self.headers.as_deref()
+    }
+
+    /// The headers, created empty when the message has none.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        self.headers.get_or_insert_with(Default::default)
+    }
+
+    pub fn set_headers(&mut self, h: Option<Headers>) {
+        self.headers = h.map(Box::new);
+    }
+
+    /// True for the server's "no responders" answer: status 503 and no payload.
+    pub fn is_no_responders(&self) -> bool {
+        self.data_len == 0 && self.headers().and_then(|h| h.status()) == Some(503)
     }
 
     /// The subject, NUL-terminated.

@@ -63,6 +63,11 @@ pub struct Options {
     pub ignore_discovered_servers: bool,
     pub max_pending_msgs: i32,
     pub max_pending_bytes: i64,
+    pub global_delivery: bool,
+    pub old_request_style: bool,
+    pub no_responders_disabled: bool,
+    pub inbox_prefix: Option<String>,
+    pub fail_requests_on_disconnect: bool,
     pub callbacks: Callbacks,
 }
 
@@ -86,6 +91,11 @@ impl Default for Options {
             ignore_discovered_servers: false,
             max_pending_msgs: 65536,
             max_pending_bytes: 64 * 1024 * 1024,
+            global_delivery: false,
+            old_request_style: false,
+            no_responders_disabled: false,
+            inbox_prefix: None,
+            fail_requests_on_disconnect: false,
             callbacks: Callbacks::default(),
         }
     }
@@ -155,6 +165,28 @@ impl Options {
         }
         self.write_deadline_ms = ms;
         Ok(())
+    }
+
+    /// `SetCustomInboxPrefix`: NULL or "" restores `_INBOX`; wildcards, whitespace and
+    /// empty tokens are rejected.
+    pub fn set_inbox_prefix(&mut self, prefix: Option<&str>) -> Result<()> {
+        match prefix {
+            None | Some("") => self.inbox_prefix = None,
+            Some(p) => {
+                let bad = p.split('.').any(|t| t.is_empty() || t == "*" || t == ">")
+                    || p.chars().any(|c| c.is_whitespace() || c == '*' || c == '>');
+                if bad {
+                    return err(natsStatus::NATS_INVALID_ARG, format!("invalid inbox prefix '{p}'"));
+                }
+                self.inbox_prefix = Some(p.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// The inbox prefix, without the trailing dot.
+    pub fn inbox_prefix(&self) -> &str {
+        self.inbox_prefix.as_deref().unwrap_or("_INBOX")
     }
 
     pub fn set_max_pending_msgs(&mut self, n: i32) -> Result<()> {

@@ -16,6 +16,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::msg::Msg;
 use crate::proto::encoder;
+use crate::proto::headers::Headers;
 use crate::proto::info::parse_info;
 use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
 use crate::proto::url::parse_url;
@@ -344,6 +345,11 @@ impl ProtoHandler for Handler<'_> {
         let Some(sub) = sub else { return };
         let mut msg = Msg::new(m.subject, m.reply, m.payload);
         msg.sid = m.sid;
+        if let Some(h) = m.header {
+            // A header block that does not parse is delivered without headers rather than
+            // dropping the message.
+            msg.set_headers(Headers::parse(h).ok());
+        }
         match sub.deliver(msg) {
             Delivery::Queued | Delivery::Ignored => {}
             Delivery::Dropped { new_episode } => {

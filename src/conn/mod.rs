@@ -6,6 +6,8 @@ pub mod callbacks;
 pub mod event_loop;
 pub mod handshake;
 pub mod pongs;
+pub mod request;
+pub mod drain;
 pub mod shared;
 
 use std::collections::hash_map::RandomState;
@@ -17,10 +19,11 @@ use std::time::{Duration, Instant};
 
 use crate::options::Options;
 use crate::proto::encoder;
+use crate::proto::headers::Headers;
 use crate::proto::subject::{check_publish_subject, check_queue_name, check_reply_subject, check_subscribe_subject};
 use crate::proto::url::ServerUrl;
 use crate::status::{err, natsConnStatus, natsStatus, Error, Result};
-use crate::sub::Subscription;
+use crate::sub::{Kind, Subscription};
 
 use shared::{Shared, State, OUT_BUFFER_LIMIT};
 
@@ -197,19 +200,34 @@ impl Connection {
 
     /// Publish, PublishRequest, PublishString...: validated, then appended to the buffer.
     pub fn publish(&self, subject: &str, reply: Option<&str>, data: &[u8]) -> Result<()> {
+        self.publish_full(subject, reply, None, data)
+    }
+
+    /// Publish with optional headers (HPUB). Headers need a server that supports them, and
+    /// count toward the maximum payload.
+    pub fn publish_full(&self, subject: &str, reply: Option<&str>, headers: Option<&Headers>, data: &[u8]) -> Result<()> {
         check_publish_subject(subject)?;
         if let Some(r) = reply {
             check_reply_subject(r)?;
         }
+        let block = headers.map(|h| h.encoded());
         self.append(|st| {
+            let hdr_len = block.as_ref().map_or(0, |b| b.len());
+            if block.is_some() && !st.info.headers {
+                return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support message headers");
+            }
             let max = st.info.max_payload;
-            if max > 0 && data.len() as i64 > max {
+            let total = (hdr_len + data.len()) as i64;
+            if max > 0 && total > max {
                 return err(
                     natsStatus::NATS_MAX_PAYLOAD,
-                    format!("payload of {} bytes exceeds the server's maximum of {} bytes", data.len(), max),
+                    format!("message of {total} bytes (headers and data) exceeds the server's maximum of {max} bytes"),
                 );
             }
-            encoder::pub_frame(&mut st.out, subject, reply, data);
+            match &block {
+                Some(b) => encoder::hpub_frame(&mut st.out, subject, reply, b, data),
+                None => encoder::pub_frame(&mut st.out, subject, reply, data),
+            }
             st.out_msgs += 1;
             st.out_bytes += data.len() as u64;
             Ok(())
@@ -268,24 +286,54 @@ impl Connection {
 
     /// Creates a synchronous subscription.
     pub fn subscribe_sync(&self, subject: &str, queue: Option<&str>) -> Result<Arc<Subscription>> {
+        self.subscribe(subject, queue, Kind::Sync)
+    }
+
+    /// Creates a subscription of any kind. Async subscriptions get their dispatcher (a
+    /// dedicated thread, or the library pool with global message delivery) before SUB is sent.
+    pub fn subscribe(&self, subject: &str, queue: Option<&str>, kind: Kind) -> Result<Arc<Subscription>> {
         check_subscribe_subject(subject)?;
         if let Some(q) = queue {
             check_queue_name(q)?;
         }
-        if self.shared.lock().is_closed() {
-            return Err(Self::closed_error());
+        {
+            let st = self.shared.lock();
+            if st.is_closed() {
+                return Err(Self::closed_error());
+            }
+            if st.draining && !matches!(kind, Kind::Inline(_)) {
+                return err(natsStatus::NATS_DRAINING, "the connection is draining");
+            }
         }
         let sid = self.shared.next_sid.fetch_add(1, Ordering::Relaxed);
-        let sub = Arc::new(Subscription::new(
+        let is_async = matches!(kind, Kind::Async { .. });
+        let idle = matches!(kind, Kind::Async { idle: Some(_), .. });
+        let sub = Subscription::with_kind(
             sid,
             subject.to_string(),
             queue.map(str::to_string),
             self.shared.opts.max_pending_msgs,
             self.shared.opts.max_pending_bytes,
-        ));
+            kind,
+        );
+        if is_async {
+            // Inactivity timeouts need a timer per subscription: they keep a dedicated thread.
+            let started = if self.shared.opts.global_delivery && !idle {
+                crate::sub::dispatch::attach_to_pool(&sub)
+            } else {
+                crate::sub::Dispatcher::start_dedicated(&sub)
+            };
+            started.map_err(|e| Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start the delivery thread: {e}")))?;
+            let mut reg = self.shared.async_subs.lock().unwrap_or_else(|p| p.into_inner());
+            reg.retain(|w| w.strong_count() > 0);
+            reg.push(Arc::downgrade(&sub));
+        }
         // In the map before SUB leaves, so that no message for it is missed.
         self.shared.subs().insert(sid, Arc::clone(&sub));
-        if let Err(e) = self.append(|st| Ok(encoder::sub_frame(&mut st.out, subject, queue, sid))) {
+        if let Err(e) = self.append(|st| {
+            encoder::sub_frame(&mut st.out, subject, queue, sid);
+            Ok(())
+        }) {
             self.shared.subs().remove(&sid);
             sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
             return Err(e);
@@ -355,6 +403,19 @@ impl Connection {
     /// from a callback); from then on no callback runs.
     pub fn destroy(&self) {
         self.close();
+        let subs: Vec<_> = self.shared.async_subs.lock().unwrap_or_else(|p| p.into_inner()).drain(..).collect();
+        for w in subs {
+            if let Some(s) = w.upgrade() {
+                s.close_hard();
+                s.wait_idle();
+                let h = s.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(h) = h {
+                    if h.thread().id() != std::thread::current().id() {
+                        let _ = h.join();
+                    }
+                }
+            }
+        }
         let cb = self.shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((h, id)) = cb {
             if id != std::thread::current().id() {

@@ -6,7 +6,7 @@ use std::ffi::CString;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::{JoinHandle, ThreadId};
 
 use crate::options::Options;
@@ -49,6 +49,8 @@ pub struct State {
     pub last_error: Option<(natsStatus, CString)>,
     pub out_msgs: u64,
     pub out_bytes: u64,
+    /// Connection drain in progress: no new subscriptions.
+    pub draining: bool,
 }
 
 impl State {
@@ -87,6 +89,10 @@ pub struct Shared {
     pub events: Mutex<Option<Sender<Event>>>,
     pub loop_thread: Mutex<Option<JoinHandle<()>>>,
     pub cb_thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
+    /// Every async subscription ever made (Destroy waits for their handlers).
+    pub async_subs: Mutex<Vec<Weak<Subscription>>>,
+    /// The request/reply inbox, created on the first request.
+    pub resp_mux: Mutex<Option<Arc<super::request::RespMux>>>,
 }
 
 impl Shared {
@@ -112,6 +118,7 @@ impl Shared {
                 last_error: None,
                 out_msgs: 0,
                 out_bytes: 0,
+                draining: false,
             }),
             cond: Condvar::new(),
             waker: OnceLock::new(),
@@ -123,6 +130,8 @@ impl Shared {
             events: Mutex::new(None),
             loop_thread: Mutex::new(None),
             cb_thread: Mutex::new(None),
+            async_subs: Mutex::new(Vec::new()),
+            resp_mux: Mutex::new(None),
         }
     }
 
@@ -172,6 +181,9 @@ impl Shared {
         let subs: Vec<Arc<Subscription>> = self.subs().drain().map(|(_, s)| s).collect();
         for s in subs {
             s.close(natsStatus::NATS_CONNECTION_CLOSED);
+        }
+        if let Some(m) = self.resp_mux.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            m.fail_all(natsStatus::NATS_CONNECTION_CLOSED);
         }
         if was_connected {
             self.post(Event::Disconnected);

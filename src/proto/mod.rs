@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod encoder;
+pub mod headers;
 pub mod info;
 pub mod parser;
 pub mod subject;

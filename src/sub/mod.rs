@@ -2,13 +2,51 @@
 //! counters.
 //!
 //! The event loop calls [`Subscription::deliver`]; a synchronous consumer calls
-//! [`Subscription::next_msg`]. Counters are exact because they all change under one lock.
+//! [`Subscription::next_msg`]; an asynchronous subscription is served by a [`Dispatcher`]
+//! thread that calls its handler. Counters are exact because they all change under one lock.
 #![forbid(unsafe_code)]
 
+pub mod dispatch;
+
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
+
+pub use dispatch::Dispatcher;
+
+/// A message handler bound to its C callback: receives the subscription handle and the
+/// message (`None` for an inactivity timeout).
+pub type MsgHandler = Arc<dyn Fn(usize, Option<Msg>) + Send + Sync>;
+/// A completion callback (`natsSubscription_SetOnCompleteCB`).
+pub type CompleteHandler = Arc<dyn Fn() + Send + Sync>;
+
+/// Receives messages on the event-loop thread itself, for internal subscriptions that run no
+/// user code (the request/reply inbox).
+pub trait Router: Send + Sync {
+    fn route(&self, msg: Msg);
+}
+
+/// How messages of a subscription reach the application.
+pub enum Kind {
+    /// `natsSubscription_NextMsg`.
+    Sync,
+    /// A handler on a dispatcher thread; `idle` is the SubscribeTimeout inactivity timeout.
+    Async { handler: MsgHandler, idle: Option<Duration> },
+    /// Internal: routed on the event loop.
+    Inline(Arc<dyn Router>),
+}
+
+impl std::fmt::Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Sync => "Sync",
+            Kind::Async { .. } => "Async",
+            Kind::Inline(_) => "Inline",
+        })
+    }
+}
 
 use crate::msg::Msg;
 use crate::status::{err, natsStatus, Result};
@@ -58,10 +96,17 @@ struct State {
     slow: bool,
     /// NextMsg owes the caller one NATS_SLOW_CONSUMER.
     slow_report_pending: bool,
+    /// Async: the dispatcher has this subscription in its ready list.
+    scheduled: bool,
+    /// Async: the thread currently running the handler.
+    in_handler: Option<ThreadId>,
+    /// Drain started; `drain_status` is set when it completed.
+    draining: bool,
+    drain_status: Option<natsStatus>,
+    completed: bool,
 }
 
 /// One subscription, shared by the connection (sid map), the event loop and the user's handle.
-#[derive(Debug)]
 pub struct Subscription {
     pub sid: u64,
     pub subject: String,
@@ -70,13 +115,37 @@ pub struct Subscription {
     pub queue_group: Option<String>,
     /// The C handle (`natsSubscription*`) of this subscription, for callbacks; 0 until set.
     pub handle: AtomicUsize,
+    pub kind: Kind,
     state: Mutex<State>,
     cond: Condvar,
+    me: Weak<Subscription>,
+    /// Async: the dispatcher serving this subscription.
+    pub dispatcher: OnceLock<Arc<Dispatcher>>,
+    /// Async with a dedicated thread: that thread.
+    pub worker: Mutex<Option<JoinHandle<()>>>,
+    on_complete: Mutex<Option<CompleteHandler>>,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("sid", &self.sid).field("subject", &self.subject).field("kind", &self.kind).finish()
+    }
 }
 
 impl Subscription {
-    pub fn new(sid: u64, subject: String, queue_group: Option<String>, limit_msgs: i32, limit_bytes: i64) -> Subscription {
-        Subscription {
+    pub fn new(sid: u64, subject: String, queue_group: Option<String>, limit_msgs: i32, limit_bytes: i64) -> Arc<Subscription> {
+        Self::with_kind(sid, subject, queue_group, limit_msgs, limit_bytes, Kind::Sync)
+    }
+
+    pub fn with_kind(
+        sid: u64,
+        subject: String,
+        queue_group: Option<String>,
+        limit_msgs: i32,
+        limit_bytes: i64,
+        kind: Kind,
+    ) -> Arc<Subscription> {
+        Arc::new_cyclic(|me| Subscription {
             sid,
             subject_c: std::ffi::CString::new(subject.clone()).unwrap_or_default(),
             subject,
@@ -96,9 +165,23 @@ impl Subscription {
                 closed: None,
                 slow: false,
                 slow_report_pending: false,
+                scheduled: false,
+                in_handler: None,
+                draining: false,
+                drain_status: None,
+                completed: false,
             }),
             cond: Condvar::new(),
-        }
+            kind,
+            me: me.clone(),
+            dispatcher: OnceLock::new(),
+            worker: Mutex::new(None),
+            on_complete: Mutex::new(None),
+        })
+    }
+
+    pub fn is_async(&self) -> bool {
+        matches!(self.kind, Kind::Async { .. })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -107,6 +190,10 @@ impl Subscription {
 
     /// Called by the event loop for each message for this sid.
     pub fn deliver(&self, msg: Msg) -> Delivery {
+        if let Kind::Inline(r) = &self.kind {
+            r.route(msg);
+            return Delivery::Queued;
+        }
         let mut st = self.lock();
         if st.closed.is_some() || (st.max > 0 && st.received >= st.max) {
             return Delivery::Ignored;
@@ -119,7 +206,7 @@ impl Subscription {
             let new_episode = !st.slow;
             if new_episode {
                 st.slow = true;
-                st.slow_report_pending = true;
+                st.slow_report_pending = !self.is_async();
             }
             return Delivery::Dropped { new_episode };
         }
@@ -130,8 +217,16 @@ impl Subscription {
         st.max_msgs_seen = st.max_msgs_seen.max(st.queue.len());
         st.max_bytes_seen = st.max_bytes_seen.max(st.pending_bytes);
         let last = st.max > 0 && st.received >= st.max;
+        let schedule = self.is_async() && !st.scheduled;
+        if schedule {
+            st.scheduled = true;
+        }
         drop(st);
-        self.cond.notify_one();
+        if schedule {
+            self.schedule();
+        } else {
+            self.cond.notify_one();
+        }
         if last {
             Delivery::QueuedLast
         } else {
@@ -180,6 +275,192 @@ impl Subscription {
         }
         drop(st);
         self.cond.notify_all();
+        self.schedule();
+    }
+
+    /// Closes and discards even the messages an auto-unsubscribe limit would still deliver
+    /// (connection Destroy: no handler may run afterwards).
+    pub fn close_hard(&self) {
+        let mut st = self.lock();
+        if st.closed.is_none() {
+            st.closed = Some(natsStatus::NATS_CONNECTION_CLOSED);
+        }
+        st.queue.clear();
+        st.pending_bytes = 0;
+        drop(st);
+        self.cond.notify_all();
+        self.schedule();
+    }
+
+    /// Hands the subscription to its dispatcher (async only).
+    fn schedule(&self) {
+        if let (Some(d), Some(me)) = (self.dispatcher.get(), self.me.upgrade()) {
+            d.schedule(me);
+        }
+    }
+
+    /// Dispatcher side: the next message to hand to the handler, marking the handler busy;
+    /// `None` when there is nothing to deliver.
+    pub fn take_for_dispatch(&self) -> Option<Msg> {
+        let mut st = self.lock();
+        let m = match st.closed {
+            Some(r) if r != natsStatus::NATS_MAX_DELIVERED_MSGS => None,
+            _ => st.queue.pop_front(),
+        };
+        match m {
+            Some(m) => {
+                st.pending_bytes -= m.pending_size();
+                st.delivered += 1;
+                st.in_handler = Some(std::thread::current().id());
+                Some(m)
+            }
+            None => {
+                st.scheduled = false;
+                drop(st);
+                self.cond.notify_all();
+                None
+            }
+        }
+    }
+
+    /// Dispatcher side: marks the start of a handler call that carries no message (inactivity
+    /// timeout); false when the subscription is no longer valid.
+    pub fn begin_idle_call(&self) -> bool {
+        let mut st = self.lock();
+        if st.closed.is_some() || st.draining {
+            return false;
+        }
+        st.in_handler = Some(std::thread::current().id());
+        true
+    }
+
+    /// Dispatcher side: the handler returned.
+    pub fn handler_done(&self) {
+        let mut st = self.lock();
+        st.in_handler = None;
+        if st.max > 0 && st.delivered >= st.max && st.closed.is_none() {
+            st.closed = Some(natsStatus::NATS_MAX_DELIVERED_MSGS);
+        }
+        drop(st);
+        self.cond.notify_all();
+    }
+
+    /// Closed with nothing left to deliver.
+    pub fn is_finished(&self) -> bool {
+        let st = self.lock();
+        st.closed.is_some() && st.queue.is_empty() && st.in_handler.is_none()
+    }
+
+    /// Waits until no handler of this subscription runs (except on the calling thread, so a
+    /// handler may destroy its own subscription).
+    pub fn wait_idle(&self) {
+        let me = std::thread::current().id();
+        let mut st = self.lock();
+        while st.in_handler.is_some_and(|t| t != me) {
+            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    pub fn set_on_complete(&self, cb: Option<CompleteHandler>) -> Result<()> {
+        self.check_valid()?;
+        *self.on_complete.lock().unwrap_or_else(|p| p.into_inner()) = cb;
+        Ok(())
+    }
+
+    /// Runs the completion callback once (on a dispatcher or drain thread).
+    pub fn complete(&self) {
+        {
+            let mut st = self.lock();
+            if st.completed {
+                return;
+            }
+            st.completed = true;
+        }
+        let cb = self.on_complete.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(cb) = cb {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb()));
+        }
+    }
+
+    /// Marks the start of a drain; NATS_DRAINING... is not an error here: a second drain is
+    /// a no-op (returns false).
+    pub fn start_drain(&self) -> Result<bool> {
+        let mut st = self.lock();
+        if let Some(r) = st.closed {
+            if r != natsStatus::NATS_MAX_DELIVERED_MSGS {
+                return Err(closed_error(r));
+            }
+        }
+        if st.draining {
+            return Ok(false);
+        }
+        st.draining = true;
+        Ok(true)
+    }
+
+    /// Drain side: waits until every queued message was consumed and no handler runs, or the
+    /// deadline passes. True when drained.
+    pub fn wait_drained(&self, deadline: Instant) -> bool {
+        let me = std::thread::current().id();
+        let mut st = self.lock();
+        loop {
+            let busy = st.in_handler.is_some_and(|t| t != me);
+            let discarded = matches!(st.closed, Some(r) if r != natsStatus::NATS_MAX_DELIVERED_MSGS);
+            if discarded || (st.queue.is_empty() && !busy) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            st = self.cond.wait_timeout(st, (deadline - now).min(Duration::from_millis(100))).unwrap_or_else(|p| p.into_inner()).0;
+        }
+    }
+
+    pub fn finish_drain(&self, status: natsStatus) {
+        {
+            let mut st = self.lock();
+            st.drain_status = Some(status);
+        }
+        self.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
+        self.complete();
+        self.cond.notify_all();
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.lock().draining
+    }
+
+    /// `natsSubscription_WaitForDrainCompletion`: timeout <= 0 waits without limit.
+    pub fn wait_drain_completion(&self, timeout_ms: i64) -> Result<()> {
+        let deadline = (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
+        let mut st = self.lock();
+        if !st.draining {
+            return err(natsStatus::NATS_ILLEGAL_STATE, "the subscription is not draining");
+        }
+        while st.drain_status.is_none() {
+            let wait = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return err(natsStatus::NATS_TIMEOUT, "the drain did not complete in time");
+                    }
+                    (d - now).min(Duration::from_millis(100))
+                }
+                None => Duration::from_millis(100),
+            };
+            st = self.cond.wait_timeout(st, wait).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        Ok(())
+    }
+
+    /// `natsSubscription_DrainCompletionStatus`.
+    pub fn drain_completion_status(&self) -> natsStatus {
+        let st = self.lock();
+        match (st.draining, st.drain_status) {
+            (true, Some(s)) => s,
+            _ => natsStatus::NATS_ILLEGAL_STATE,
+        }
     }
 
     /// `None` while the subscription is valid.
@@ -190,6 +471,11 @@ impl Subscription {
     pub fn is_valid(&self) -> bool {
         let st = self.lock();
         st.closed.is_none() && !(st.max > 0 && st.delivered >= st.max)
+    }
+
+    /// The handle to give to C callbacks (0 once the subscription handle was destroyed).
+    pub fn handle(&self) -> usize {
+        self.handle.load(Ordering::Acquire)
     }
 
     /// Fails with the closed status when the subscription is no longer valid.
