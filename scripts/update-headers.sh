@@ -6,16 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgid=$(cargo pkgid)
+messages=$(mktemp)
+trap 'rm -f "$messages"' EXIT
 set +e
-cargo build --release --message-format=json-render-diagnostics > .update-headers.json
+cargo build --release --message-format=json-render-diagnostics > "$messages"
 status=$?
 set -e
 
-out_dir=$(python3 - "$pkgid" <<'PY'
+out_dir=$(python3 - "$pkgid" "$messages" <<'PY'
 import json, sys
 pkgid = sys.argv[1]
 out = ""
-with open(".update-headers.json") as f:
+with open(sys.argv[2]) as f:
     for line in f:
         try:
             msg = json.loads(line)
@@ -26,7 +28,6 @@ with open(".update-headers.json") as f:
 print(out)
 PY
 )
-rm -f .update-headers.json
 
 if [ -z "$out_dir" ] || [ ! -d "$out_dir/include/nats" ]; then
     echo "update-headers: the build script did not run or produced no headers" >&2
