@@ -536,6 +536,28 @@ bool fake_received_contains(fake_server *f, const char *needle)
     return found;
 }
 
+int fake_sid_for(fake_server *f, const char *subject)
+{
+    char *all = fake_received_copy(f);
+    int sid = -1;
+    size_t slen = strlen(subject);
+    for (char *p = all; (p = strstr(p, "SUB ")) != NULL; p += 4) {
+        if (p != all && p[-1] != '\n')
+            continue;   /* "UNSUB " or inside a payload */
+        char *end = strstr(p, "\r\n");
+        if (end == NULL)
+            break;
+        if (strncmp(p + 4, subject, slen) != 0 || p[4 + slen] != ' ')
+            continue;
+        char *last = end;
+        while (last > p && last[-1] != ' ')
+            last--;
+        sid = atoi(last);
+    }
+    free(all);
+    return sid;
+}
+
 char *fake_received_copy(fake_server *f)
 {
     pthread_mutex_lock(&f->mu);
@@ -557,12 +579,15 @@ static bool fake_do_action(fake_server *f)
     case FAKE_SEND_GARBAGE:
         fake_send_str(f, text ? text : "FOO BAR\r\n");
         return false;
-    case FAKE_PARTIAL_MSG:
-        snprintf(buf, sizeof(buf), "MSG %s 1 100\r\n0123456789",
-                 text ? text : "foo");
+    case FAKE_PARTIAL_MSG: {
+        const char *subj = text ? text : "foo";
+        int sid = fake_sid_for(f, subj);
+        snprintf(buf, sizeof(buf), "MSG %s %d 100\r\n0123456789", subj,
+                 sid > 0 ? sid : 1);
         fake_send_str(f, buf);
         test_sleep_ms(20);
         return true;
+    }
     case FAKE_CLOSE:
         return true;
     default:

@@ -179,8 +179,10 @@ typedef enum {
     FAKE_SEND_ERR,      /* on trigger: send "-ERR '<text>'" (text, default
                            "some text"); keeps answering PINGs */
     FAKE_SEND_GARBAGE,  /* on trigger: send text (default "FOO BAR\r\n") */
-    FAKE_PARTIAL_MSG,   /* on trigger: send "MSG <subject> 1 <n>\r\n" plus
-                           a part of the payload, then close the socket */
+    FAKE_PARTIAL_MSG,   /* on trigger: send "MSG <subject> <sid> 100\r\n"
+                           plus 10 bytes of payload, then close the socket
+                           (subject = text, default "foo"; sid from the
+                           client's SUB, else 1) */
     FAKE_CLOSE,         /* on trigger: close the client socket */
     FAKE_NO_READ,       /* answer the connect PING, then stop reading from
                            the socket (small receive buffer): the client's
@@ -237,6 +239,10 @@ void fake_close_client(fake_server *f);
 
 /* True when everything received so far contains `needle`. */
 bool fake_received_contains(fake_server *f, const char *needle);
+
+/* The subscription id the client gave `subject` in its last SUB line, or
+ * -1 when it has not subscribed to it (yet). */
+int fake_sid_for(fake_server *f, const char *subject);
 
 /* Copy (malloc'd, NUL-terminated) of what the client sent. */
 char *fake_received_copy(fake_server *f);
