@@ -56,9 +56,22 @@ typedef struct natsStatistics natsStatistics;
 typedef struct natsSubscription natsSubscription;
 
 /**
+ * Callback for messages of asynchronous subscriptions.
+ */
+typedef void (*natsMsgHandler)(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
+
+/**
  * An inbox is a NUL-terminated string.
  */
 typedef char natsInbox;
+
+/**
+ * A list of messages (as returned by batch APIs).
+ */
+typedef struct {
+    natsMsg **Msgs;
+    int Count;
+} natsMsgList;
 
 /**
  * Callback for asynchronous errors (slow consumer, permission violations...). Runs on the
@@ -73,9 +86,10 @@ typedef void (*natsErrHandler)(natsConnection *nc, natsSubscription *subscriptio
 typedef void (*natsConnectionHandler)(natsConnection *nc, void *closure);
 
 /**
- * Callback for messages of asynchronous subscriptions.
+ * Callback run once when a subscription has completed (drained, unsubscribed or closed and
+ * its last message handled).
  */
-typedef void (*natsMsgHandler)(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
+typedef void (*natsOnCompleteCB)(void *closure);
 
 #ifdef __cplusplus
 extern "C" {
@@ -250,6 +264,81 @@ natsStatus natsConnection_SubscribeSync(natsSubscription **sub, natsConnection *
 natsStatus natsConnection_QueueSubscribeSync(natsSubscription **sub, natsConnection *nc, const char *subject, const char *queueGroup);
 
 /**
+ * Creates an asynchronous subscription: `cb` runs for each message on a delivery thread
+ * (never the connection's I/O thread, so it may publish, flush or request), in order, and
+ * owns the message it receives. No handler runs after `natsSubscription_Destroy` or
+ * `natsConnection_Destroy` has returned. NULL `cb` gives NATS_INVALID_ARG.
+ */
+natsStatus natsConnection_Subscribe(natsSubscription **sub, natsConnection *nc, const char *subject, natsMsgHandler cb, void *cbClosure);
+
+/**
+ * Like `natsConnection_Subscribe`; in addition `cb` is called with a NULL message when no
+ * message arrived for `timeout` milliseconds (must be positive).
+ */
+natsStatus natsConnection_SubscribeTimeout(natsSubscription **sub, natsConnection *nc, const char *subject, int64_t timeout, natsMsgHandler cb, void *cbClosure);
+
+/**
+ * Asynchronous queue subscription: the server spreads messages among the group's members.
+ */
+natsStatus natsConnection_QueueSubscribe(natsSubscription **sub, natsConnection *nc, const char *subject, const char *queueGroup, natsMsgHandler cb, void *cbClosure);
+
+/**
+ * Asynchronous queue subscription with an inactivity timeout (see SubscribeTimeout).
+ */
+natsStatus natsConnection_QueueSubscribeTimeout(natsSubscription **sub, natsConnection *nc, const char *subject, const char *queueGroup, int64_t timeout, natsMsgHandler cb, void *cbClosure);
+
+/**
+ * Publishes a request and waits up to `timeout` milliseconds for one reply, which the
+ * caller owns (`natsMsg_Destroy`). NATS_TIMEOUT without reply; NATS_NO_RESPONDERS at once
+ * when nobody listens on `subj` (unless disabled); NATS_INVALID_TIMEOUT for `timeout` <= 0.
+ * Safe to call from many threads and from message handlers.
+ */
+natsStatus natsConnection_Request(natsMsg **replyMsg, natsConnection *nc, const char *subj, const void *data, int dataLen, int64_t timeout);
+
+/**
+ * Request with a string payload (see `natsConnection_Request`).
+ */
+natsStatus natsConnection_RequestString(natsMsg **replyMsg, natsConnection *nc, const char *subj, const char *str, int64_t timeout);
+
+/**
+ * Request with a message (its subject, headers and data; its reply subject is ignored).
+ */
+natsStatus natsConnection_RequestMsg(natsMsg **replyMsg, natsConnection *nc, natsMsg *requestMsg, int64_t timeout);
+
+/**
+ * Sets `key` to `value`, replacing its values (keys are case-sensitive). NULL or empty key,
+ * or a value with CR/LF: NATS_INVALID_ARG.
+ */
+natsStatus natsMsgHeader_Set(natsMsg *msg, const char *key, const char *value);
+
+/**
+ * Adds `value` to the values of `key`.
+ */
+natsStatus natsMsgHeader_Add(natsMsg *msg, const char *key, const char *value);
+
+/**
+ * The first value of `key` (owned by the message). NATS_NOT_FOUND when absent.
+ */
+natsStatus natsMsgHeader_Get(natsMsg *msg, const char *key, const char **value);
+
+/**
+ * Every value of `key`: `*values` is a malloc'ed array the caller frees with `free()` (the
+ * strings belong to the message). NATS_NOT_FOUND when absent.
+ */
+natsStatus natsMsgHeader_Values(natsMsg *msg, const char *key, const char ***values, int *count);
+
+/**
+ * Every key: `*keys` is a malloc'ed array the caller frees with `free()`. NATS_NOT_FOUND
+ * when the message has no headers.
+ */
+natsStatus natsMsgHeader_Keys(natsMsg *msg, const char ***keys, int *count);
+
+/**
+ * Removes `key`. NATS_NOT_FOUND when absent.
+ */
+natsStatus natsMsgHeader_Delete(natsMsg *msg, const char *key);
+
+/**
  * Creates a unique inbox subject (`_INBOX.<nuid>`); free it with `natsInbox_Destroy`.
  */
 natsStatus natsInbox_Create(natsInbox **newInbox);
@@ -339,6 +428,19 @@ void nats_PrintLastErrorStack(FILE *file);
 const char *natsStatus_GetText(natsStatus s);
 
 /**
+ * Sets the maximum number of threads of the shared message-delivery pool (used by
+ * connections with `natsOptions_UseGlobalMessageDelivery`). The pool only grows; `max` < 1
+ * gives NATS_INVALID_ARG.
+ */
+natsStatus nats_SetMessageDeliveryPoolSize(int max);
+
+/**
+ * Releases what the library keeps for the calling thread (its last-error record). Call it
+ * before a thread that used the library exits, if you wish; it is never required.
+ */
+void nats_ReleaseThreadMemory(void);
+
+/**
  * Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
  * `data` may be NULL only with `dataLen` 0. The message copies everything.
  */
@@ -368,6 +470,18 @@ int natsMsg_GetDataLength(const natsMsg *msg);
  * Releases a message (NULL is ignored).
  */
 void natsMsg_Destroy(natsMsg *msg);
+
+/**
+ * True when the message is the server's "no responders" answer to a request (status 503,
+ * no data).
+ */
+bool natsMsg_IsNoResponders(natsMsg *msg);
+
+/**
+ * Destroys every message of the list and frees its malloc'ed array; the list itself (often
+ * on the stack) is reset, not freed. NULL is ignored.
+ */
+void natsMsgList_Destroy(natsMsgList *list);
 
 /**
  * Creates an options object with nats.c's defaults; free it with `natsOptions_Destroy`.
@@ -489,6 +603,34 @@ natsStatus natsOptions_SetAllowReconnect(natsOptions *opts, bool allow);
 natsStatus natsOptions_SetMaxPendingMsgs(natsOptions *opts, int maxPending);
 
 /**
+ * Asynchronous subscriptions share the library's delivery thread pool instead of one thread
+ * each (see `nats_SetMessageDeliveryPoolSize`).
+ */
+natsStatus natsOptions_UseGlobalMessageDelivery(natsOptions *opts, bool global);
+
+/**
+ * Requests use one inbox subscription each instead of the connection's shared inbox.
+ */
+natsStatus natsOptions_UseOldRequestStyle(natsOptions *opts, bool useOldStyle);
+
+/**
+ * When true, the server is not asked for "no responders" answers: requests to a subject
+ * nobody listens on time out instead of failing with NATS_NO_RESPONDERS.
+ */
+natsStatus natsOptions_DisableNoResponders(natsOptions *opts, bool disabled);
+
+/**
+ * Prefix of the inboxes used for requests (default `_INBOX`; NULL or "" restores it).
+ * Wildcards or empty tokens give NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetCustomInboxPrefix(natsOptions *opts, const char *inboxPrefix);
+
+/**
+ * When true, requests waiting for a reply fail at once when the connection is lost.
+ */
+natsStatus natsOptions_SetFailRequestsOnDisconnect(natsOptions *opts, bool failRequests);
+
+/**
  * Creates a statistics object (all zero); fill it with `natsConnection_GetStats`.
  */
 natsStatus natsStatistics_Create(natsStatistics **newStats);
@@ -589,6 +731,43 @@ natsStatus natsSubscription_GetStats(natsSubscription *sub, int *pendingMsgs, in
  * messages are discarded.
  */
 void natsSubscription_Destroy(natsSubscription *sub);
+
+/**
+ * Deprecated in nats.c and not needed here: messages are always handed over at once.
+ * Returns NATS_OK for a valid subscription.
+ */
+natsStatus natsSubscription_NoDeliveryDelay(natsSubscription *sub);
+
+/**
+ * Drains the subscription: no new messages are accepted, those already sent by the server
+ * are delivered, then the subscription ends. Returns at once; see
+ * `natsSubscription_WaitForDrainCompletion`.
+ */
+natsStatus natsSubscription_Drain(natsSubscription *sub);
+
+/**
+ * Like `natsSubscription_Drain`, ending with NATS_TIMEOUT as completion status (and the
+ * error handler called) if not done within `timeout` milliseconds (<= 0: no limit).
+ */
+natsStatus natsSubscription_DrainTimeout(natsSubscription *sub, int64_t timeout);
+
+/**
+ * Waits until the drain of this subscription completed (timeout in ms; <= 0: no limit).
+ * NATS_ILLEGAL_STATE when no drain was started, NATS_TIMEOUT when it did not complete in time.
+ */
+natsStatus natsSubscription_WaitForDrainCompletion(natsSubscription *sub, int64_t timeout);
+
+/**
+ * The status the drain completed with (NATS_OK, NATS_TIMEOUT...); NATS_ILLEGAL_STATE while
+ * no drain has completed.
+ */
+natsStatus natsSubscription_DrainCompletionStatus(natsSubscription *sub);
+
+/**
+ * Sets the completion callback of an asynchronous subscription (NULL removes it). It runs on
+ * the delivery (or drain) thread after the last message was handled.
+ */
+natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnCompleteCB cb, void *closure);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -132,7 +132,7 @@ pub extern "C" fn natsConnection_PublishMsg(nc: *mut natsConnection, msg: *mut n
             Some(r) => Some(std::str::from_utf8(r).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "reply is not valid UTF-8"))?),
             None => None,
         };
-        c.publish(subj, reply, m.data())
+        c.publish_full(subj, reply, m.headers(), m.data())
     })
 }
 
@@ -456,5 +456,182 @@ pub extern "C" fn natsConnection_QueueSubscribeSync(
     guard("natsConnection_QueueSubscribeSync", || {
         let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
         make_sub(sub, nc, subject, Some(q))
+    })
+}
+
+fn make_async_sub(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    queue: Option<&str>,
+    timeout: Option<i64>,
+    cb: natsMsgHandler,
+    closure: *mut c_void,
+) -> Result<()> {
+    if sub.is_null() {
+        return Err(invalid_arg("sub must not be NULL"));
+    }
+    put(sub, std::ptr::null_mut());
+    let c = conn_of(nc)?;
+    let s = subject_arg(subject)?;
+    let Some(f) = cb else {
+        return Err(invalid_arg("the message handler must not be NULL"));
+    };
+    let idle = match timeout {
+        None => None,
+        Some(t) if t > 0 => Some(std::time::Duration::from_millis(t as u64)),
+        Some(_) => return Err(invalid_arg("the inactivity timeout must be positive")),
+    };
+    let (ncp, cl) = (nc as usize, closure as usize);
+    let handler: crate::sub::MsgHandler = Arc::new(move |sub_handle: usize, m: Option<crate::msg::Msg>| {
+        let mp = m.map_or(std::ptr::null_mut(), |msg| Box::into_raw(Box::new(natsMsg { msg })));
+        // SAFETY: the user's handler, with the handles it was registered for; it owns `mp`.
+        unsafe { f(ncp as *mut natsConnection, sub_handle as *mut natsSubscription, mp, cl as *mut c_void) }
+    });
+    // The handle must exist before the first message can be dispatched: create the core
+    // subscription, then publish its handle; the dispatcher skips calls while it is 0.
+    let core = c.subscribe(s, queue, crate::sub::Kind::Async { handler, idle })?;
+    let handle = Box::into_raw(Box::new(natsSubscription { sub: Arc::clone(&core), conn: c.clone() }));
+    core.handle.store(handle as usize, std::sync::atomic::Ordering::Release);
+    put(sub, handle);
+    Ok(())
+}
+
+/// Creates an asynchronous subscription: `cb` runs for each message on a delivery thread
+/// (never the connection's I/O thread, so it may publish, flush or request), in order, and
+/// owns the message it receives. No handler runs after `natsSubscription_Destroy` or
+/// `natsConnection_Destroy` has returned. NULL `cb` gives NATS_INVALID_ARG.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Subscribe(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    cb: natsMsgHandler,
+    cbClosure: *mut c_void,
+) -> natsStatus {
+    guard("natsConnection_Subscribe", || make_async_sub(sub, nc, subject, None, None, cb, cbClosure))
+}
+
+/// Like `natsConnection_Subscribe`; in addition `cb` is called with a NULL message when no
+/// message arrived for `timeout` milliseconds (must be positive).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_SubscribeTimeout(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    timeout: i64,
+    cb: natsMsgHandler,
+    cbClosure: *mut c_void,
+) -> natsStatus {
+    guard("natsConnection_SubscribeTimeout", || make_async_sub(sub, nc, subject, None, Some(timeout), cb, cbClosure))
+}
+
+/// Asynchronous queue subscription: the server spreads messages among the group's members.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_QueueSubscribe(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    queueGroup: *const c_char,
+    cb: natsMsgHandler,
+    cbClosure: *mut c_void,
+) -> natsStatus {
+    guard("natsConnection_QueueSubscribe", || {
+        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        make_async_sub(sub, nc, subject, Some(q), None, cb, cbClosure)
+    })
+}
+
+/// Asynchronous queue subscription with an inactivity timeout (see SubscribeTimeout).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_QueueSubscribeTimeout(
+    sub: *mut *mut natsSubscription,
+    nc: *mut natsConnection,
+    subject: *const c_char,
+    queueGroup: *const c_char,
+    timeout: i64,
+    cb: natsMsgHandler,
+    cbClosure: *mut c_void,
+) -> natsStatus {
+    guard("natsConnection_QueueSubscribeTimeout", || {
+        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        make_async_sub(sub, nc, subject, Some(q), Some(timeout), cb, cbClosure)
+    })
+}
+
+fn do_request(
+    reply_msg: *mut *mut natsMsg,
+    nc: *mut natsConnection,
+    subj: &str,
+    headers: Option<&crate::proto::headers::Headers>,
+    payload: &[u8],
+    timeout: i64,
+) -> Result<()> {
+    let c = conn_of(nc)?;
+    let m = c.request(subj, headers, payload, timeout)?;
+    put(reply_msg, Box::into_raw(Box::new(natsMsg { msg: m })));
+    Ok(())
+}
+
+fn check_reply_out(replyMsg: *mut *mut natsMsg) -> Result<()> {
+    if replyMsg.is_null() {
+        return Err(invalid_arg("replyMsg must not be NULL"));
+    }
+    put(replyMsg, std::ptr::null_mut());
+    Ok(())
+}
+
+/// Publishes a request and waits up to `timeout` milliseconds for one reply, which the
+/// caller owns (`natsMsg_Destroy`). NATS_TIMEOUT without reply; NATS_NO_RESPONDERS at once
+/// when nobody listens on `subj` (unless disabled); NATS_INVALID_TIMEOUT for `timeout` <= 0.
+/// Safe to call from many threads and from message handlers.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_Request(
+    replyMsg: *mut *mut natsMsg,
+    nc: *mut natsConnection,
+    subj: *const c_char,
+    data: *const c_void,
+    dataLen: c_int,
+    timeout: i64,
+) -> natsStatus {
+    guard("natsConnection_Request", || {
+        check_reply_out(replyMsg)?;
+        conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        do_request(replyMsg, nc, s, None, data_arg(data as *const u8, dataLen)?, timeout)
+    })
+}
+
+/// Request with a string payload (see `natsConnection_Request`).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_RequestString(
+    replyMsg: *mut *mut natsMsg,
+    nc: *mut natsConnection,
+    subj: *const c_char,
+    str: *const c_char,
+    timeout: i64,
+) -> natsStatus {
+    guard("natsConnection_RequestString", || {
+        check_reply_out(replyMsg)?;
+        conn_of(nc)?;
+        let s = subject_arg(subj)?;
+        do_request(replyMsg, nc, s, None, cbytes(str), timeout)
+    })
+}
+
+/// Request with a message (its subject, headers and data; its reply subject is ignored).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsConnection_RequestMsg(
+    replyMsg: *mut *mut natsMsg,
+    nc: *mut natsConnection,
+    requestMsg: *mut natsMsg,
+    timeout: i64,
+) -> natsStatus {
+    guard("natsConnection_RequestMsg", || {
+        check_reply_out(replyMsg)?;
+        conn_of(nc)?;
+        let m = &non_null(requestMsg as *const natsMsg, "requestMsg")?.msg;
+        let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
+        do_request(replyMsg, nc, subj, m.headers(), m.data(), timeout)
     })
 }

@@ -163,3 +163,24 @@ pub extern "C" fn natsStatus_GetText(s: natsStatusArg) -> *const c_char {
         None => c"Unknown Status".as_ptr(),
     }
 }
+
+/// Sets the maximum number of threads of the shared message-delivery pool (used by
+/// connections with `natsOptions_UseGlobalMessageDelivery`). The pool only grows; `max` < 1
+/// gives NATS_INVALID_ARG.
+#[unsafe(no_mangle)]
+pub extern "C" fn nats_SetMessageDeliveryPoolSize(max: c_int) -> natsStatus {
+    guard("nats_SetMessageDeliveryPoolSize", || {
+        if max < 1 {
+            return Err(invalid_arg("the pool size must be at least 1"));
+        }
+        crate::sub::dispatch::set_pool_size(max as usize);
+        Ok(())
+    })
+}
+
+/// Releases what the library keeps for the calling thread (its last-error record). Call it
+/// before a thread that used the library exits, if you wish; it is never required.
+#[unsafe(no_mangle)]
+pub extern "C" fn nats_ReleaseThreadMemory() {
+    super::boundary::clear_error();
+}

@@ -4,6 +4,7 @@
 
 pub mod boundary;
 pub mod connection;
+pub mod header;
 pub mod inbox;
 pub mod library;
 pub mod msg;

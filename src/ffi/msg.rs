@@ -82,3 +82,38 @@ pub extern "C" fn natsMsg_Destroy(msg: *mut natsMsg) {
         }
     })
 }
+
+/// True when the message is the server's "no responders" answer to a request (status 503,
+/// no data).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_IsNoResponders(msg: *mut natsMsg) -> bool {
+    guard_val("natsMsg_IsNoResponders", false, || msg_of(msg).is_some_and(|m| m.is_no_responders()))
+}
+
+/// A list of messages (as returned by batch APIs).
+#[repr(C)]
+pub struct natsMsgList {
+    pub Msgs: *mut *mut natsMsg,
+    pub Count: c_int,
+}
+
+/// Destroys every message of the list and frees its malloc'ed array; the list itself (often
+/// on the stack) is reset, not freed. NULL is ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsgList_Destroy(list: *mut natsMsgList) {
+    guard_val("natsMsgList_Destroy", (), || {
+        // SAFETY: a non-NULL list is valid and its array holds `Count` message pointers.
+        let Some(l) = (unsafe { list.as_mut() }) else { return };
+        if !l.Msgs.is_null() {
+            for i in 0..l.Count.max(0) as usize {
+                // SAFETY: within the array; each entry is a message or NULL.
+                let m = unsafe { *l.Msgs.add(i) };
+                natsMsg_Destroy(m);
+            }
+            // SAFETY: the array was allocated with malloc.
+            unsafe { libc::free(l.Msgs as *mut libc::c_void) };
+        }
+        l.Msgs = std::ptr::null_mut();
+        l.Count = 0;
+    })
+}

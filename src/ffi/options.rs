@@ -254,3 +254,51 @@ pub extern "C" fn natsOptions_SetAllowReconnect(opts: *mut natsOptions, allow: b
 pub extern "C" fn natsOptions_SetMaxPendingMsgs(opts: *mut natsOptions, maxPending: c_int) -> natsStatus {
     with_opts("natsOptions_SetMaxPendingMsgs", opts, |o| o.set_max_pending_msgs(maxPending))
 }
+
+/// Asynchronous subscriptions share the library's delivery thread pool instead of one thread
+/// each (see `nats_SetMessageDeliveryPoolSize`).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsOptions_UseGlobalMessageDelivery(opts: *mut natsOptions, global: bool) -> natsStatus {
+    with_opts("natsOptions_UseGlobalMessageDelivery", opts, |o| {
+        o.global_delivery = global;
+        Ok(())
+    })
+}
+
+/// Requests use one inbox subscription each instead of the connection's shared inbox.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsOptions_UseOldRequestStyle(opts: *mut natsOptions, useOldStyle: bool) -> natsStatus {
+    with_opts("natsOptions_UseOldRequestStyle", opts, |o| {
+        o.old_request_style = useOldStyle;
+        Ok(())
+    })
+}
+
+/// When true, the server is not asked for "no responders" answers: requests to a subject
+/// nobody listens on time out instead of failing with NATS_NO_RESPONDERS.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsOptions_DisableNoResponders(opts: *mut natsOptions, disabled: bool) -> natsStatus {
+    with_opts("natsOptions_DisableNoResponders", opts, |o| {
+        o.no_responders_disabled = disabled;
+        Ok(())
+    })
+}
+
+/// Prefix of the inboxes used for requests (default `_INBOX`; NULL or "" restores it).
+/// Wildcards or empty tokens give NATS_INVALID_ARG.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsOptions_SetCustomInboxPrefix(opts: *mut natsOptions, inboxPrefix: *const c_char) -> natsStatus {
+    with_opts("natsOptions_SetCustomInboxPrefix", opts, |o| {
+        let p = opt_str(inboxPrefix, "inboxPrefix", natsStatus::NATS_INVALID_ARG)?;
+        o.set_inbox_prefix(p)
+    })
+}
+
+/// When true, requests waiting for a reply fail at once when the connection is lost.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsOptions_SetFailRequestsOnDisconnect(opts: *mut natsOptions, failRequests: bool) -> natsStatus {
+    with_opts("natsOptions_SetFailRequestsOnDisconnect", opts, |o| {
+        o.fail_requests_on_disconnect = failRequests;
+        Ok(())
+    })
+}

@@ -222,3 +222,75 @@ pub extern "C" fn natsSubscription_Destroy(sub: *mut natsSubscription) {
         drop(h);
     })
 }
+
+/// Callback run once when a subscription has completed (drained, unsubscribed or closed and
+/// its last message handled).
+pub type natsOnCompleteCB = Option<unsafe extern "C" fn(closure: *mut std::ffi::c_void)>;
+
+/// Deprecated in nats.c and not needed here: messages are always handed over at once.
+/// Returns NATS_OK for a valid subscription.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_NoDeliveryDelay(sub: *mut natsSubscription) -> natsStatus {
+    guard("natsSubscription_NoDeliveryDelay", || sub_of(sub)?.sub.check_valid())
+}
+
+/// Drains the subscription: no new messages are accepted, those already sent by the server
+/// are delivered, then the subscription ends. Returns at once; see
+/// `natsSubscription_WaitForDrainCompletion`.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_Drain(sub: *mut natsSubscription) -> natsStatus {
+    guard("natsSubscription_Drain", || {
+        let s = sub_of(sub)?;
+        s.conn.drain_subscription(&s.sub, 0)
+    })
+}
+
+/// Like `natsSubscription_Drain`, ending with NATS_TIMEOUT as completion status (and the
+/// error handler called) if not done within `timeout` milliseconds (<= 0: no limit).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_DrainTimeout(sub: *mut natsSubscription, timeout: i64) -> natsStatus {
+    guard("natsSubscription_DrainTimeout", || {
+        let s = sub_of(sub)?;
+        s.conn.drain_subscription(&s.sub, timeout)
+    })
+}
+
+/// Waits until the drain of this subscription completed (timeout in ms; <= 0: no limit).
+/// NATS_ILLEGAL_STATE when no drain was started, NATS_TIMEOUT when it did not complete in time.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_WaitForDrainCompletion(sub: *mut natsSubscription, timeout: i64) -> natsStatus {
+    guard("natsSubscription_WaitForDrainCompletion", || sub_of(sub)?.sub.wait_drain_completion(timeout))
+}
+
+/// The status the drain completed with (NATS_OK, NATS_TIMEOUT...); NATS_ILLEGAL_STATE while
+/// no drain has completed.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_DrainCompletionStatus(sub: *mut natsSubscription) -> natsStatus {
+    guard_val("natsSubscription_DrainCompletionStatus", natsStatus::NATS_INVALID_ARG, || match sub_of(sub) {
+        Ok(s) => s.sub.drain_completion_status(),
+        Err(e) => {
+            super::boundary::set_error("natsSubscription_DrainCompletionStatus", &e);
+            e.status
+        }
+    })
+}
+
+/// Sets the completion callback of an asynchronous subscription (NULL removes it). It runs on
+/// the delivery (or drain) thread after the last message was handled.
+#[unsafe(no_mangle)]
+pub extern "C" fn natsSubscription_SetOnCompleteCB(sub: *mut natsSubscription, cb: natsOnCompleteCB, closure: *mut std::ffi::c_void) -> natsStatus {
+    guard("natsSubscription_SetOnCompleteCB", || {
+        let s = sub_of(sub)?;
+        if !s.sub.is_async() {
+            return Err(invalid_arg("the completion callback is for asynchronous subscriptions"));
+        }
+        let c = closure as usize;
+        let f = cb.map(|f| {
+            Arc::new(move || {
+                // SAFETY: the user's callback with its closure.
+                unsafe { f(c as *mut std::ffi::c_void) }
+            }) as crate::sub::CompleteHandler
+        });
+        s.sub.set_on_complete(f)
+    })
+}
