@@ -42,10 +42,10 @@ impl fmt::Debug for Callbacks {
 /// Every setting a connection reads. Defaults are nats.c's.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// From `SetURL` (may be a comma-separated list).
-    pub url: Vec<ServerUrl>,
-    /// From `SetServers`.
-    pub servers: Vec<ServerUrl>,
+    /// From `SetURL` (may be a comma-separated list), parsed when connecting as nats.c does.
+    pub url: Option<String>,
+    /// From `SetServers`, parsed when connecting.
+    pub servers: Vec<String>,
     pub no_randomize: bool,
     /// Connect timeout in milliseconds (also bounds the flush done by Close).
     pub timeout_ms: i64,
@@ -74,7 +74,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            url: Vec::new(),
+            url: None,
             servers: Vec::new(),
             no_randomize: false,
             timeout_ms: 2000,
@@ -101,33 +101,50 @@ impl Default for Options {
     }
 }
 
+/// Refuses a URL list with an empty entry.
+fn check_list_shape(list: &str) -> Result<()> {
+    if list.split(',').any(|e| e.trim().is_empty()) {
+        return err(natsStatus::NATS_INVALID_ARG, format!("invalid server URL list '{list}': it has an empty entry"));
+    }
+    Ok(())
+}
+
 impl Options {
-    /// `SetURL`: `None` clears it; a list is comma-separated.
+    /// `SetURL`: `None` or "" clears it; a list is comma-separated. The URLs themselves are
+    /// parsed when connecting (as nats.c), but a list with an empty entry (" ", ",", "a,,b")
+    /// is refused here: nats.c corrupts its heap on those.
     pub fn set_url(&mut self, url: Option<&str>) -> Result<()> {
-        self.url = match url {
-            None => Vec::new(),
-            Some(u) => parse_url_list(u)?,
-        };
+        match url {
+            None | Some("") => self.url = None,
+            Some(u) => {
+                check_list_shape(u)?;
+                self.url = Some(u.to_string());
+            }
+        }
         Ok(())
     }
 
     /// `SetServers`: an empty list clears it.
     pub fn set_servers(&mut self, servers: &[&str]) -> Result<()> {
-        let mut list = Vec::with_capacity(servers.len());
         for s in servers {
-            list.extend(parse_url_list(s)?);
+            check_list_shape(s)?;
         }
-        self.servers = list;
+        self.servers = servers.iter().map(|s| s.to_string()).collect();
         Ok(())
     }
 
     /// The servers to try, in configuration order: the URL first (nats.c puts it first), then
     /// the `SetServers` list; the default URL when neither is set.
     pub fn server_list(&self) -> Result<Vec<ServerUrl>> {
-        let mut list: Vec<ServerUrl> = self.url.clone();
+        let mut list: Vec<ServerUrl> = match &self.url {
+            Some(u) => parse_url_list(u)?,
+            None => Vec::new(),
+        };
         for s in &self.servers {
-            if !list.contains(s) {
-                list.push(s.clone());
+            for u in parse_url_list(s)? {
+                if !list.contains(&u) {
+                    list.push(u);
+                }
             }
         }
         if list.is_empty() {

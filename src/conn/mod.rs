@@ -44,9 +44,29 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection object, not connected yet.
+    /// A connection object, not connected yet. It counts as alive until `destroy`.
     pub fn new(opts: Options) -> Connection {
+        *live_count() += 1;
         Connection { shared: Arc::new(Shared::new(opts)) }
+    }
+
+    /// Waits until every connection was destroyed (`None`: no limit). False on timeout.
+    pub fn wait_all_destroyed(timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut n = live_count();
+        while *n > 0 {
+            match deadline {
+                None => n = LIVE_CV.wait(n).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    n = LIVE_CV.wait_timeout(n, d - now).unwrap_or_else(|p| p.into_inner()).0;
+                }
+            }
+        }
+        true
     }
 
     /// Records the C handle passed to callbacks (set before `connect`).
@@ -79,7 +99,7 @@ impl Connection {
         }
         let e = last.unwrap_or_else(|| Error::new(natsStatus::NATS_NO_SERVER, "no server to connect to"));
         let e = match e.status {
-            natsStatus::NATS_IO_ERROR | natsStatus::NATS_TIMEOUT | natsStatus::NATS_CONNECTION_CLOSED => {
+            natsStatus::NATS_IO_ERROR | natsStatus::NATS_CONNECTION_CLOSED => {
                 Error::new(natsStatus::NATS_NO_SERVER, e.text)
             }
             _ => e,
@@ -208,7 +228,8 @@ impl Connection {
     pub fn publish_full(&self, subject: &str, reply: Option<&str>, headers: Option<&Headers>, data: &[u8]) -> Result<()> {
         check_publish_subject(subject)?;
         if let Some(r) = reply {
-            check_reply_subject(r)?;
+            // As nats.c reports a bad reply: an invalid argument.
+            check_reply_subject(r).map_err(|e| Error::new(natsStatus::NATS_INVALID_ARG, e.text))?;
         }
         let block = headers.map(|h| h.encoded());
         self.append(|st| {
@@ -422,7 +443,10 @@ impl Connection {
                 let _ = h.join();
             }
         }
-        self.shared.destroyed.store(true, Ordering::Release);
+        if !self.shared.destroyed.swap(true, Ordering::AcqRel) {
+            *live_count() -= 1;
+            LIVE_CV.notify_all();
+        }
     }
 
     pub fn status(&self) -> natsConnStatus {
@@ -434,9 +458,12 @@ impl Connection {
     }
 
     /// Bytes accepted but not yet written to the socket.
-    pub fn buffered(&self) -> usize {
+    pub fn buffered(&self) -> Option<usize> {
         let st = self.shared.lock();
-        st.out.len() + st.in_flight
+        if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
+            return None;
+        }
+        Some(st.out.len() + st.in_flight)
     }
 
     pub fn max_payload(&self) -> i64 {
@@ -474,10 +501,8 @@ impl Connection {
     /// Every server of the pool (`discovered_only`: only those learned from INFO).
     pub fn servers(&self, discovered_only: bool) -> Result<Vec<String>> {
         let st = self.shared.lock();
-        if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
-            return Err(Self::closed_error());
-        }
-        Ok(st.pool.iter().filter(|(_, d)| *d || !discovered_only).map(|(u, _)| u.full.clone()).collect())
+        // Credentials are never listed.
+        Ok(st.pool.iter().filter(|(_, d)| *d || !discovered_only).map(|(u, _)| format!("{}://{}", u.scheme, u.host_port())).collect())
     }
 
     /// The connection's last error (status and text); OK and empty when there is none.
@@ -532,6 +557,14 @@ impl Connection {
         let st = self.shared.lock();
         st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED && st.info.headers
     }
+}
+
+/// Connections created and not yet destroyed (for `nats_CloseAndWait`).
+static LIVE: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
+static LIVE_CV: std::sync::Condvar = std::sync::Condvar::new();
+
+fn live_count() -> std::sync::MutexGuard<'static, usize> {
+    LIVE.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn shuffle<T>(v: &mut [T]) {

@@ -79,10 +79,22 @@ pub extern "C" fn natsConnection_ConnectTo(nc: *mut *mut natsConnection, urls: *
         put(nc, std::ptr::null_mut());
         let mut opts = Options::default();
         if let Some(u) = opt_str(urls, "urls", natsStatus::NATS_INVALID_ARG)? {
+            if u.is_empty() {
+                return Err(invalid_arg("the URL list is empty"));
+            }
             opts.set_url(Some(u))?;
         }
         connect_with(opts, nc)
     })
+}
+
+/// NULL or empty: NATS_INVALID_ARG (as nats.c); whitespace: NATS_INVALID_QUEUE_NAME.
+fn queue_arg<'a>(q: *const c_char) -> Result<&'a str> {
+    let q = req_str(q, "queue group", natsStatus::NATS_INVALID_ARG)?;
+    if q.is_empty() {
+        return Err(invalid_arg("queue group must not be empty"));
+    }
+    Ok(q)
 }
 
 fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
@@ -195,7 +207,7 @@ pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: 
 #[unsafe(no_mangle)]
 pub extern "C" fn natsConnection_Buffered(nc: *mut natsConnection) -> c_int {
     guard_val("natsConnection_Buffered", -1, || match conn_of(nc) {
-        Ok(c) => i32::try_from(c.buffered()).unwrap_or(i32::MAX),
+        Ok(c) => c.buffered().map_or(-1, |b| i32::try_from(b).unwrap_or(i32::MAX)),
         Err(_) => -1,
     })
 }
@@ -282,6 +294,10 @@ pub extern "C" fn natsConnection_GetLastError(nc: *mut natsConnection, lastError
             super::boundary::set_error("natsConnection_GetLastError", &invalid_arg("connection must not be NULL"));
             return natsStatus::NATS_INVALID_ARG;
         };
+        if lastError.is_null() {
+            super::boundary::set_error("natsConnection_GetLastError", &invalid_arg("lastError must not be NULL"));
+            return natsStatus::NATS_INVALID_ARG;
+        }
         c.with_last_error(|s, t| {
             // The text lives in the connection state until replaced by a newer error.
             put(lastError, t.map_or(std::ptr::null(), |t| t.as_ptr()));
@@ -454,7 +470,7 @@ pub extern "C" fn natsConnection_QueueSubscribeSync(
     queueGroup: *const c_char,
 ) -> natsStatus {
     guard("natsConnection_QueueSubscribeSync", || {
-        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        let q = queue_arg(queueGroup)?;
         make_sub(sub, nc, subject, Some(q))
     })
 }
@@ -537,7 +553,7 @@ pub extern "C" fn natsConnection_QueueSubscribe(
     cbClosure: *mut c_void,
 ) -> natsStatus {
     guard("natsConnection_QueueSubscribe", || {
-        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        let q = queue_arg(queueGroup)?;
         make_async_sub(sub, nc, subject, Some(q), None, cb, cbClosure)
     })
 }
@@ -554,7 +570,7 @@ pub extern "C" fn natsConnection_QueueSubscribeTimeout(
     cbClosure: *mut c_void,
 ) -> natsStatus {
     guard("natsConnection_QueueSubscribeTimeout", || {
-        let q = req_str(queueGroup, "queue group", natsStatus::NATS_INVALID_QUEUE_NAME)?;
+        let q = queue_arg(queueGroup)?;
         make_async_sub(sub, nc, subject, Some(q), Some(timeout), cb, cbClosure)
     })
 }

@@ -40,9 +40,9 @@ pub extern "C" fn nats_Close() {
     guard_val("nats_Close", (), || OPEN.store(false, Ordering::Release))
 }
 
-/// Like `nats_Close`, and waits up to `timeout` milliseconds (0: no limit) for library
-/// threads to end. This library keeps no library-wide threads, so it returns at once.
-/// Returns NATS_INVALID_TIMEOUT for a negative timeout.
+/// Like `nats_Close`, and waits up to `timeout` milliseconds (0: no limit) until every
+/// connection was destroyed and the shared delivery threads have ended. NATS_TIMEOUT when
+/// that did not happen in time; NATS_INVALID_TIMEOUT for a negative timeout.
 #[unsafe(no_mangle)]
 pub extern "C" fn nats_CloseAndWait(timeout: i64) -> natsStatus {
     guard("nats_CloseAndWait", || {
@@ -50,6 +50,18 @@ pub extern "C" fn nats_CloseAndWait(timeout: i64) -> natsStatus {
             return Err(crate::status::Error::new(natsStatus::NATS_INVALID_TIMEOUT, "timeout must not be negative"));
         }
         OPEN.store(false, Ordering::Release);
+        let limit = (timeout > 0).then(|| Duration::from_millis(timeout as u64));
+        let start = std::time::Instant::now();
+        if !crate::conn::Connection::wait_all_destroyed(limit) {
+            return Err(crate::status::Error::new(
+                natsStatus::NATS_TIMEOUT,
+                "connections are still alive: destroy them before closing the library",
+            ));
+        }
+        let left = limit.map(|l| l.saturating_sub(start.elapsed()));
+        if !crate::sub::dispatch::shutdown_pool(left) {
+            return Err(crate::status::Error::new(natsStatus::NATS_TIMEOUT, "delivery threads did not stop in time"));
+        }
         Ok(())
     })
 }

@@ -28,11 +28,11 @@ pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char,
         check_publish_subject(s).map_err(|e| Error::new(natsStatus::NATS_INVALID_SUBJECT, e.text))?;
         let r = super::boundary::opt_str(reply, "reply", natsStatus::NATS_INVALID_ARG)?;
         if let Some(r) = r {
-            if !r.is_empty() {
-                check_reply_subject(r)?;
+            if r.is_empty() {
+                return Err(invalid_arg("reply must be NULL or a subject, not empty"));
             }
+            check_reply_subject(r)?;
         }
-        let r = r.filter(|r| !r.is_empty());
         let d = data_arg(data as *const u8, dataLen)?;
         put(newMsg, Box::into_raw(Box::new(natsMsg { msg: Msg::new(s.as_bytes(), r.map(str::as_bytes), d) })));
         Ok(())

@@ -64,12 +64,13 @@ pub extern "C" fn natsOptions_SetURL(opts: *mut natsOptions, url: *const c_char)
     })
 }
 
-/// Sets the list of servers to try. `servers` NULL or `serversCount` 0 clears the list;
-/// a negative count, or a NULL/invalid entry, gives NATS_INVALID_ARG.
+/// Sets the list of servers to try. `servers` NULL with `serversCount` 0 clears the list;
+/// an array with a count of 0, a negative count, or a NULL/invalid entry gives
+/// NATS_INVALID_ARG.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsOptions_SetServers(opts: *mut natsOptions, servers: *mut *const c_char, serversCount: c_int) -> natsStatus {
     with_opts("natsOptions_SetServers", opts, |o| {
-        if serversCount < 0 || (servers.is_null() && serversCount > 0) {
+        if serversCount < 0 || (servers.is_null() != (serversCount == 0)) {
             return Err(invalid_arg("invalid servers list"));
         }
         let mut list = Vec::with_capacity(serversCount as usize);

@@ -70,17 +70,17 @@ pub extern "C" fn natsSubscription_IsValid(sub: *mut natsSubscription) -> bool {
     guard_val("natsSubscription_IsValid", false, || sub_of(sub).map(|s| s.sub.is_valid()).unwrap_or(false))
 }
 
-/// The subscription id (0 for NULL).
+/// The subscription id (0 for NULL or a subscription no longer valid).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetID(sub: *mut natsSubscription) -> i64 {
-    guard_val("natsSubscription_GetID", 0, || sub_of(sub).map(|s| s.sub.sid as i64).unwrap_or(0))
+    guard_val("natsSubscription_GetID", 0, || sub_of(sub).ok().filter(|s| s.sub.is_valid()).map_or(0, |s| s.sub.sid as i64))
 }
 
-/// The subject (owned by the subscription; NULL for NULL).
+/// The subject (owned by the subscription; NULL for NULL or a subscription no longer valid).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetSubject(sub: *mut natsSubscription) -> *const c_char {
     guard_val("natsSubscription_GetSubject", std::ptr::null(), || {
-        sub_of(sub).map(|s| s.sub.subject_c.as_ptr()).unwrap_or(std::ptr::null())
+        sub_of(sub).ok().filter(|s| s.sub.is_valid()).map_or(std::ptr::null(), |s| s.sub.subject_c.as_ptr())
     })
 }
 
@@ -97,14 +97,11 @@ pub extern "C" fn natsSubscription_QueuedMsgs(sub: *mut natsSubscription, queued
     })
 }
 
-/// Pending messages and bytes (either pointer may be NULL, not both).
+/// Pending messages and bytes (either pointer may be NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetPending(sub: *mut natsSubscription, msgs: *mut c_int, bytes: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetPending", || {
         let s = sub_of(sub)?;
-        if msgs.is_null() && bytes.is_null() {
-            return Err(invalid_arg("msgs and bytes cannot both be NULL"));
-        }
         let st = s.sub.stats()?;
         put(msgs, st.pending_msgs);
         put(bytes, st.pending_bytes);
@@ -118,14 +115,11 @@ pub extern "C" fn natsSubscription_SetPendingLimits(sub: *mut natsSubscription, 
     guard("natsSubscription_SetPendingLimits", || sub_of(sub)?.sub.set_pending_limits(msgLimit, bytesLimit as i64))
 }
 
-/// Gets the pending limits (either pointer may be NULL, not both).
+/// Gets the pending limits (either pointer may be NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetPendingLimits(sub: *mut natsSubscription, msgLimit: *mut c_int, bytesLimit: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetPendingLimits", || {
         let s = sub_of(sub)?;
-        if msgLimit.is_null() && bytesLimit.is_null() {
-            return Err(invalid_arg("msgLimit and bytesLimit cannot both be NULL"));
-        }
         let (m, b) = s.sub.pending_limits()?;
         put(msgLimit, m);
         put(bytesLimit, i32::try_from(b).unwrap_or(i32::MAX));
@@ -159,15 +153,11 @@ pub extern "C" fn natsSubscription_GetDropped(sub: *mut natsSubscription, msgs: 
     })
 }
 
-/// The highest number of pending messages and bytes seen (either pointer may be NULL, not
-/// both).
+/// The highest number of pending messages and bytes seen (either pointer may be NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_GetMaxPending(sub: *mut natsSubscription, msgs: *mut c_int, bytes: *mut c_int) -> natsStatus {
     guard("natsSubscription_GetMaxPending", || {
         let s = sub_of(sub)?;
-        if msgs.is_null() && bytes.is_null() {
-            return Err(invalid_arg("msgs and bytes cannot both be NULL"));
-        }
         let st = s.sub.stats()?;
         put(msgs, st.max_pending_msgs);
         put(bytes, st.max_pending_bytes);

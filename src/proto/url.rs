@@ -197,12 +197,8 @@ fn split_host_port<'a>(hostport: &'a str, url: &str) -> Result<(&'a str, Option<
             None => (hostport, None),
         }
     };
-    if host.is_empty() {
-        return err(
-            NATS_ADDRESS_MISSING,
-            format!("no host in server URL '{url}'"),
-        );
-    }
+    // As nats.c: a URL without a host ("nats://", "nats://:4222") means this machine.
+    let host = if host.is_empty() { "localhost" } else { host };
     // Validation only: the host is kept as written.
     if host.contains('%') || ::url::Host::parse(host).is_err() {
         return err(
@@ -377,14 +373,8 @@ mod tests {
         for s in ["", " ", "\t\n"] {
             fails(s, NATS_INVALID_ARG);
         }
-        for s in [
-            "nats://:4222",
-            "nats://",
-            "nats://user:pw@",
-            ":4222",
-            "tls://:1",
-        ] {
-            fails(s, NATS_ADDRESS_MISSING);
+        for s in ["nats://:4222", "nats://", "nats://user:pw@", ":4222", "tls://:1"] {
+            assert_eq!(parse_url(s).unwrap().host, "localhost", "{s}");
         }
         for s in [
             "host:abc",
@@ -422,10 +412,7 @@ mod tests {
             let e = parse_url_list(s).unwrap_err();
             assert_eq!(e.status, NATS_INVALID_ARG, "{s:?}");
         }
-        assert_eq!(
-            parse_url_list("a,nats://").unwrap_err().status,
-            NATS_ADDRESS_MISSING
-        );
+        assert_eq!(parse_url_list("a,nats://").unwrap()[1].host, "localhost");
         assert_eq!(
             parse_url_list("a,b:0").unwrap_err().status,
             NATS_INVALID_ARG
