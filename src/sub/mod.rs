@@ -243,13 +243,13 @@ impl Subscription {
                 st.slow_report_pending = false;
                 return err(natsStatus::NATS_SLOW_CONSUMER, "slow consumer: messages were dropped");
             }
+            if st.max > 0 && st.delivered >= st.max {
+                return err(natsStatus::NATS_MAX_DELIVERED_MSGS, "the subscription reached its auto-unsubscribe limit");
+            }
             if let Some(m) = st.queue.pop_front() {
                 st.pending_bytes -= m.pending_size();
                 st.delivered += 1;
                 return Ok(m);
-            }
-            if st.max > 0 && st.delivered >= st.max {
-                return err(natsStatus::NATS_MAX_DELIVERED_MSGS, "the subscription reached its auto-unsubscribe limit");
             }
             if let Some(reason) = st.closed {
                 return Err(closed_error(reason));
@@ -305,6 +305,7 @@ impl Subscription {
         let mut st = self.lock();
         let m = match st.closed {
             Some(r) if r != natsStatus::NATS_MAX_DELIVERED_MSGS => None,
+            _ if st.max > 0 && st.delivered >= st.max => None,
             _ => st.queue.pop_front(),
         };
         match m {
@@ -348,7 +349,8 @@ impl Subscription {
     /// Closed with nothing left to deliver.
     pub fn is_finished(&self) -> bool {
         let st = self.lock();
-        st.closed.is_some() && st.queue.is_empty() && st.in_handler.is_none()
+        let nothing_left = st.queue.is_empty() || (st.max > 0 && st.delivered >= st.max);
+        st.closed.is_some() && nothing_left && st.in_handler.is_none()
     }
 
     /// Waits until no handler of this subscription runs (except on the calling thread, so a
@@ -470,7 +472,13 @@ impl Subscription {
 
     pub fn is_valid(&self) -> bool {
         let st = self.lock();
-        st.closed.is_none() && !(st.max > 0 && st.delivered >= st.max)
+        let reached = st.max > 0 && st.delivered >= st.max;
+        match st.closed {
+            None => !reached,
+            // Still valid while messages allowed by the limit wait to be consumed.
+            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) => !reached,
+            Some(_) => false,
+        }
     }
 
     /// The handle to give to C callbacks (0 once the subscription handle was destroyed).
@@ -480,8 +488,10 @@ impl Subscription {
 
     /// Fails with the closed status when the subscription is no longer valid.
     pub fn check_valid(&self) -> Result<()> {
-        match self.lock().closed {
+        let st = self.lock();
+        match st.closed {
             None => Ok(()),
+            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max => Ok(()),
             Some(r) => Err(closed_error(r)),
         }
     }
