@@ -4,7 +4,8 @@
 #  2. they compile as C11 and C++11 with -Wall -Wextra -Werror -pedantic, through
 #     <nats/nats.h>, the deprecated <nats.h> shim and with NATS_CONN_STATUS_NO_PREFIX;
 #  3. every prototype, callback typedef, status enumerator and shared macro matches
-#     the reference nats.c 3.4.1 headers (scripts/check-signatures.py).
+#     the reference nats.c 3.4.1 headers (scripts/check-signatures.py);
+#  4. README.md's API table lists what nats.h declares (scripts/api-table.py).
 # Usage: scripts/check-headers.sh [--no-cargo]   (--no-cargo skips check 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,3 +55,6 @@ echo "ok"
 
 echo "-- prototypes, enums and macros match nats.c 3.4.1 (/usr/include/nats)"
 python3 scripts/check-signatures.py
+
+echo "-- README.md lists exactly the declared functions"
+python3 scripts/api-table.py --check

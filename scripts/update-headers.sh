@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the C headers from the Rust sources and copies them into include/nats/.
 # build.rs writes them into cargo's OUT_DIR on every build; this script finds that
-# directory in cargo's JSON messages. Commit include/ afterwards.
+# directory in cargo's JSON messages. Also refreshes README.md's API table.
+# Commit include/ and README.md afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,7 @@ for h in nats.h status.h version.h; do
     fi
 done
 [ "$changed" = 1 ] || echo "include/nats/ already up to date"
+python3 scripts/api-table.py --update
 
 if [ "$status" != 0 ]; then
     echo "update-headers: note: the headers were generated, but the crate itself did not compile (cargo exit $status)" >&2
