@@ -87,7 +87,7 @@ step_cargo_build() {
 }
 
 step_cargo_test() {
-    cargo test --release
+    cargo test --release --no-fail-fast
 }
 
 step_headers() {

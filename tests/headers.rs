@@ -52,7 +52,7 @@ fn committed_headers_match_generated() {
     }
     assert!(
         stale.is_empty(),
-        "committed headers are stale:\n{}\n\nRun scripts/update-headers.sh and commit include/.",
+        "committed headers are stale:\n{}\n\nRun scripts/update-headers.sh and commit include/ and README.md.",
         stale.join("\n")
     );
 }
