@@ -364,9 +364,9 @@ natsStatus nats_Open(int64_t lockSpinCount);
 void nats_Close(void);
 
 /**
- * Like `nats_Close`, and waits up to `timeout` milliseconds (0: no limit) for library
- * threads to end. This library keeps no library-wide threads, so it returns at once.
- * Returns NATS_INVALID_TIMEOUT for a negative timeout.
+ * Like `nats_Close`, and waits up to `timeout` milliseconds (0: no limit) until every
+ * connection was destroyed and the shared delivery threads have ended. NATS_TIMEOUT when
+ * that did not happen in time; NATS_INVALID_TIMEOUT for a negative timeout.
  */
 natsStatus nats_CloseAndWait(int64_t timeout);
 
@@ -501,8 +501,9 @@ void natsOptions_Destroy(natsOptions *opts);
 natsStatus natsOptions_SetURL(natsOptions *opts, const char *url);
 
 /**
- * Sets the list of servers to try. `servers` NULL or `serversCount` 0 clears the list;
- * a negative count, or a NULL/invalid entry, gives NATS_INVALID_ARG.
+ * Sets the list of servers to try. `servers` NULL with `serversCount` 0 clears the list;
+ * an array with a count of 0, a negative count, or a NULL/invalid entry gives
+ * NATS_INVALID_ARG.
  */
 natsStatus natsOptions_SetServers(natsOptions *opts, const char **servers, int serversCount);
 
@@ -671,12 +672,12 @@ natsStatus natsSubscription_AutoUnsubscribe(natsSubscription *sub, int max);
 bool natsSubscription_IsValid(natsSubscription *sub);
 
 /**
- * The subscription id (0 for NULL).
+ * The subscription id (0 for NULL or a subscription no longer valid).
  */
 int64_t natsSubscription_GetID(natsSubscription *sub);
 
 /**
- * The subject (owned by the subscription; NULL for NULL).
+ * The subject (owned by the subscription; NULL for NULL or a subscription no longer valid).
  */
 const char *natsSubscription_GetSubject(natsSubscription *sub);
 
@@ -686,7 +687,7 @@ const char *natsSubscription_GetSubject(natsSubscription *sub);
 natsStatus natsSubscription_QueuedMsgs(natsSubscription *sub, uint64_t *queuedMsgs);
 
 /**
- * Pending messages and bytes (either pointer may be NULL, not both).
+ * Pending messages and bytes (either pointer may be NULL).
  */
 natsStatus natsSubscription_GetPending(natsSubscription *sub, int *msgs, int *bytes);
 
@@ -696,7 +697,7 @@ natsStatus natsSubscription_GetPending(natsSubscription *sub, int *msgs, int *by
 natsStatus natsSubscription_SetPendingLimits(natsSubscription *sub, int msgLimit, int bytesLimit);
 
 /**
- * Gets the pending limits (either pointer may be NULL, not both).
+ * Gets the pending limits (either pointer may be NULL).
  */
 natsStatus natsSubscription_GetPendingLimits(natsSubscription *sub, int *msgLimit, int *bytesLimit);
 
@@ -711,8 +712,7 @@ natsStatus natsSubscription_GetDelivered(natsSubscription *sub, int64_t *msgs);
 natsStatus natsSubscription_GetDropped(natsSubscription *sub, int64_t *msgs);
 
 /**
- * The highest number of pending messages and bytes seen (either pointer may be NULL, not
- * both).
+ * The highest number of pending messages and bytes seen (either pointer may be NULL).
  */
 natsStatus natsSubscription_GetMaxPending(natsSubscription *sub, int *msgs, int *bytes);
 
