@@ -96,7 +96,8 @@ static void expect_clean(events *e)
 static void check_server_killed(void)
 {
     test_server srv;
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = NULL;
 
     server_start(&srv, NULL);
@@ -130,7 +131,8 @@ static void check_server_killed(void)
  * nothing. */
 static void check_explicit_close(test_server *srv)
 {
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = NULL;
     natsOptions *o = make_opts(srv->url, &e);
 
@@ -152,7 +154,8 @@ static void check_explicit_close(test_server *srv)
 /* A connection that never connected calls nothing. */
 static void check_failed_connect(void)
 {
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     char url[64];
     snprintf(url, sizeof(url), "nats://127.0.0.1:%d", test_closed_port());
     natsOptions *o = make_opts(url, &e);
@@ -168,7 +171,8 @@ static void check_failed_connect(void)
 /* The error handler reports a slow consumer with its subscription. */
 static void check_error_handler(test_server *srv)
 {
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = NULL;
     natsSubscription *sub = NULL;
     natsOptions *o = make_opts(srv->url, &e);
@@ -208,7 +212,8 @@ static void check_discovered(void)
     fake_config cfg = { .mode = FAKE_NORMAL };
     fake_start(&f, &cfg);
 
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = NULL;
     natsOptions *o = make_opts(f.url, &e);
     CHECK_OK(natsConnection_Connect(&nc, o));
@@ -223,16 +228,20 @@ static void check_discovered(void)
     expect_clean(&e);
     natsConnection_Destroy(nc);
     nc = NULL;
+    natsOptions_Destroy(o);
 
+    /* A second connection, with its own event record. */
+    static events e2;
+    o = make_opts(f.url, &e2);
     CHECK_OK(natsOptions_SetIgnoreDiscoveredServers(o, true));
-    atomic_store(&e.discovered, 0);
     CHECK_OK(natsConnection_Connect(&nc, o));
-    atomic_store(&e.nc, nc);
+    atomic_store(&e2.nc, nc);
     CHECK(WAIT_FOR(atomic_load(&f.connections) == 2 && atomic_load(&f.handshake_done), 5000));
     CHECK(fake_send_str(&f, INFO_WITH_URLS));
     CHECK_OK(natsConnection_Flush(nc));
     test_sleep_ms(100);
-    CHECK_EQ(atomic_load(&e.discovered), 0);
+    CHECK_EQ(atomic_load(&e2.discovered), 0);
+    expect_clean(&e2);
     char **list = NULL;
     int count = -1;
     CHECK_OK(natsConnection_GetDiscoveredServers(nc, &list, &count));
@@ -261,7 +270,8 @@ static void reentrant_closed(natsConnection *nc, void *closure)
 
 static void check_reentrant(test_server *srv)
 {
-    reentrant_state st;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static reentrant_state st;
     memset(&st, 0, sizeof(st));
     natsOptions *o = NULL;
     natsConnection *nc = NULL;

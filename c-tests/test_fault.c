@@ -94,7 +94,8 @@ static void finish(scenario *sc)
 /* -ERR with an arbitrary text closes the connection; the text is kept. */
 static void check_err_text(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_SEND_ERR, "some text");
     fake_trigger(&sc.f);
     expect_closed(&sc, NATS_ERR);
@@ -107,7 +108,8 @@ static void check_err_text(void)
 /* -ERR 'Stale Connection' maps to NATS_STALE_CONNECTION. */
 static void check_err_stale(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_SEND_ERR, "Stale Connection");
     fake_trigger(&sc.f);
     expect_closed(&sc, NATS_STALE_CONNECTION);
@@ -118,7 +120,8 @@ static void check_err_stale(void)
  * the connection. */
 static void check_err_permissions(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_SEND_ERR, "Permissions Violation for Publish to \"foo\"");
     fake_trigger(&sc.f);
     CHECK(WAIT_FOR(atomic_load(&sc.e.errors) == 1, 5000));
@@ -135,17 +138,23 @@ static void check_err_permissions(void)
 /* Unknown protocol line: protocol error, connection closed. */
 static void check_garbage(const char *garbage)
 {
-    scenario sc;
-    start(&sc, FAKE_SEND_GARBAGE, garbage);
-    fake_trigger(&sc.f);
-    expect_closed(&sc, NATS_PROTOCOL_ERROR);
-    finish(&sc);
+    /* Static, one per call: nats.c may still run callbacks after Destroy
+     * returned. */
+    static scenario all[8];
+    static int used = 0;
+    CHECK(used < 8);
+    scenario *sc = &all[used++];
+    start(sc, FAKE_SEND_GARBAGE, garbage);
+    fake_trigger(&sc->f);
+    expect_closed(sc, NATS_PROTOCOL_ERROR);
+    finish(sc);
 }
 
 /* The server closes the socket in the middle of a message payload. */
 static void check_partial_msg(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_PARTIAL_MSG, "foo");
     fake_trigger(&sc.f);
     expect_closed(&sc, NATS_CONNECTION_CLOSED);
@@ -155,7 +164,8 @@ static void check_partial_msg(void)
 /* The server closes the socket between messages. */
 static void check_close(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_CLOSE, NULL);
     fake_trigger(&sc.f);
     expect_closed(&sc, NATS_CONNECTION_CLOSED);
@@ -165,7 +175,8 @@ static void check_close(void)
 /* Messages that arrive before a fault are still delivered. */
 static void check_messages_before_close(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_CLOSE, NULL);
     char frames[256];
     int sid = fake_sid_for(&sc.f, "foo");
@@ -190,7 +201,8 @@ static void check_messages_before_close(void)
 /* A message split into many tiny TCP segments is reassembled. */
 static void check_fragmented(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_NORMAL, NULL);
     char frame[64];
     snprintf(frame, sizeof(frame), "MSG foo %d 11\r\nhello world\r\n", fake_sid_for(&sc.f, "foo"));
@@ -211,7 +223,8 @@ static void check_fragmented(void)
 /* A message for an unknown subscription id is ignored. */
 static void check_unknown_sid(void)
 {
-    scenario sc;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static scenario sc;
     start(&sc, FAKE_NORMAL, NULL);
     char frames[128];
     int sid = fake_sid_for(&sc.f, "foo");

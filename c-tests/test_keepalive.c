@@ -60,7 +60,8 @@ static natsConnection *connect_with(fake_server *f, fake_mode mode, events *e,
 static void check_healthy(void)
 {
     fake_server f;
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = connect_with(&f, FAKE_NORMAL, &e, 50, 2);
 
     /* Connect PING plus several keepalive PINGs. */
@@ -94,7 +95,8 @@ static void *flusher(void *p)
 static void check_stale(void)
 {
     fake_server f;
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     int64_t t0 = test_now_ms();
     natsConnection *nc = connect_with(&f, FAKE_NO_PONG, &e, 100, 2);
 
@@ -139,7 +141,8 @@ static void check_stale(void)
 static void check_stale_while_publishing(void)
 {
     fake_server f;
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = connect_with(&f, FAKE_NO_PONG, &e, 100, 1);
 
     int64_t deadline = test_now_ms() + 10000;
@@ -161,7 +164,8 @@ static void check_stale_while_publishing(void)
 static void check_answers_ping(void)
 {
     fake_server f;
-    events e;
+    /* Static: nats.c may still run callbacks after Destroy returned. */
+    static events e;
     natsConnection *nc = connect_with(&f, FAKE_NORMAL, &e, 60000, 2);
 
     CHECK(!fake_received_contains(&f, "PONG"));
@@ -177,14 +181,17 @@ static void check_answers_ping(void)
 /* Ping interval 0 or negative: no keepalive PINGs at all. */
 static void check_disabled(void)
 {
+    /* Static, one per round: nats.c may still run callbacks after Destroy
+     * returned. */
+    static events all[2];
     for (int v = 0; v < 2; v++) {
         fake_server f;
-        events e;
-        natsConnection *nc = connect_with(&f, FAKE_NO_PONG, &e, v == 0 ? 0 : -1, 1);
+        events *e = &all[v];
+        natsConnection *nc = connect_with(&f, FAKE_NO_PONG, e, v == 0 ? 0 : -1, 1);
         test_sleep_ms(400);
         CHECK_EQ(atomic_load(&f.pings), 1);
         CHECK_EQ(natsConnection_Status(nc), NATS_CONN_STATUS_CONNECTED);
-        CHECK_EQ(atomic_load(&e.closed), 0);
+        CHECK_EQ(atomic_load(&e->closed), 0);
         natsConnection_Destroy(nc);
         fake_stop(&f);
     }
