@@ -104,6 +104,9 @@ struct State {
     draining: bool,
     drain_status: Option<natsStatus>,
     completed: bool,
+    /// Threads waiting on the condition variable: notifications (a syscall each) are only
+    /// sent when someone waits.
+    waiters: usize,
 }
 
 /// One subscription, shared by the connection (sid map), the event loop and the user's handle.
@@ -170,6 +173,7 @@ impl Subscription {
                 draining: false,
                 drain_status: None,
                 completed: false,
+                waiters: 0,
             }),
             cond: Condvar::new(),
             kind,
@@ -186,6 +190,22 @@ impl Subscription {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait_timeout<'a>(&self, mut st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
+        st.waiters += 1;
+        let mut st = self.cond.wait_timeout(st, d).unwrap_or_else(|p| p.into_inner()).0;
+        st.waiters -= 1;
+        st
+    }
+
+    /// Wakes waiters, if any, after `st` is released.
+    fn notify(&self, st: MutexGuard<'_, State>) {
+        let any = st.waiters > 0;
+        drop(st);
+        if any {
+            self.cond.notify_all();
+        }
     }
 
     /// Called by the event loop for each message for this sid.
@@ -221,10 +241,11 @@ impl Subscription {
         if schedule {
             st.scheduled = true;
         }
+        let wake = st.waiters > 0;
         drop(st);
         if schedule {
             self.schedule();
-        } else {
+        } else if wake {
             self.cond.notify_one();
         }
         if last {
@@ -258,7 +279,7 @@ impl Subscription {
             if now >= deadline {
                 return err(natsStatus::NATS_TIMEOUT, "no message received before the timeout");
             }
-            st = self.cond.wait_timeout(st, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_timeout(st, deadline - now);
         }
     }
 
@@ -317,8 +338,7 @@ impl Subscription {
             }
             None => {
                 st.scheduled = false;
-                drop(st);
-                self.cond.notify_all();
+                self.notify(st);
                 None
             }
         }
@@ -342,8 +362,7 @@ impl Subscription {
         if st.max > 0 && st.delivered >= st.max && st.closed.is_none() {
             st.closed = Some(natsStatus::NATS_MAX_DELIVERED_MSGS);
         }
-        drop(st);
-        self.cond.notify_all();
+        self.notify(st);
     }
 
     /// Closed with nothing left to deliver.
@@ -359,7 +378,7 @@ impl Subscription {
         let me = std::thread::current().id();
         let mut st = self.lock();
         while st.in_handler.is_some_and(|t| t != me) {
-            st = self.cond.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self.wait_timeout(st, Duration::from_millis(100));
         }
     }
 
@@ -415,7 +434,7 @@ impl Subscription {
             if now >= deadline {
                 return false;
             }
-            st = self.cond.wait_timeout(st, (deadline - now).min(Duration::from_millis(100))).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_timeout(st, (deadline - now).min(Duration::from_millis(100)));
         }
     }
 
@@ -451,7 +470,7 @@ impl Subscription {
                 }
                 None => Duration::from_millis(100),
             };
-            st = self.cond.wait_timeout(st, wait).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_timeout(st, wait);
         }
         Ok(())
     }
