@@ -123,6 +123,21 @@ static void check_server_killed(void)
     test_sleep_ms(100);
     CHECK_EQ(atomic_load(&e.disconnected), 1);
     CHECK_EQ(atomic_load(&e.closed), 1);
+
+    /* A server back on the same port is usable by a new connection. */
+    server_restart(&srv);
+    static events e2;
+    natsOptions_Destroy(o);
+    o = make_opts(srv.url, &e2);
+    nc = NULL;
+    CHECK_OK(natsConnection_Connect(&nc, o));
+    atomic_store(&e2.nc, nc);
+    CHECK_OK(natsConnection_Flush(nc));
+    natsConnection_Close(nc);
+    CHECK(WAIT_FOR(atomic_load(&e2.closed) == 1, 5000));
+    expect_clean(&e2);
+    natsConnection_Destroy(nc);
+
     natsOptions_Destroy(o);
     server_stop(&srv);
 }

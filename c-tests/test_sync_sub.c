@@ -562,6 +562,125 @@ static void check_slow_consumer_stats(void)
     natsConnection_Destroy(nc);
 }
 
+/* Many subscriptions on one connection: each gets exactly its messages. */
+static void check_many(void)
+{
+    natsConnection *nc = conn();
+    enum { N = 300 };
+    natsSubscription *subs[N];
+    char subj[64];
+
+    for (int i = 0; i < N; i++) {
+        subs[i] = NULL;
+        snprintf(subj, sizeof(subj), "many.%d", i);
+        CHECK_OK(natsConnection_SubscribeSync(&subs[i], nc, subj));
+    }
+    CHECK_OK(natsConnection_Flush(nc));
+    for (int i = 0; i < N; i++) {
+        snprintf(subj, sizeof(subj), "many.%d", i);
+        for (int k = 0; k <= i % 3; k++)
+            CHECK_OK(natsConnection_PublishString(nc, subj, subj));
+    }
+    CHECK_OK(natsConnection_Flush(nc));
+    for (int i = 0; i < N; i++) {
+        snprintf(subj, sizeof(subj), "many.%d", i);
+        for (int k = 0; k <= i % 3; k++) {
+            natsMsg *m = NULL;
+            CHECK_OK(natsSubscription_NextMsg(&m, subs[i], 5000));
+            CHECK_STR(natsMsg_GetSubject(m), subj);
+            CHECK_STR(natsMsg_GetData(m), subj);
+            natsMsg_Destroy(m);
+        }
+        natsMsg *m = NULL;
+        CHECK_STATUS(natsSubscription_NextMsg(&m, subs[i], 0), NATS_TIMEOUT);
+    }
+    /* Destroy without Unsubscribe: the others keep working. */
+    for (int i = 0; i < N; i += 2)
+        natsSubscription_Destroy(subs[i]);
+    for (int i = 0; i < N; i++) {
+        snprintf(subj, sizeof(subj), "many.%d", i);
+        CHECK_OK(natsConnection_PublishString(nc, subj, "again"));
+    }
+    CHECK_OK(natsConnection_Flush(nc));
+    for (int i = 1; i < N; i += 2) {
+        natsMsg *m = NULL;
+        CHECK_OK(natsSubscription_NextMsg(&m, subs[i], 5000));
+        CHECK_STR(natsMsg_GetData(m), "again");
+        natsMsg_Destroy(m);
+        natsSubscription_Destroy(subs[i]);
+    }
+    natsConnection_Destroy(nc);
+}
+
+/* Several threads draining one subscription: every message exactly once. */
+#define DRAIN_THREADS 4
+#define DRAIN_MSGS 2000
+
+typedef struct {
+    natsSubscription *sub;
+    unsigned char *seen;    /* shared, one slot per message index */
+    pthread_mutex_t *mu;
+    int got;
+    int dup;
+} drain_arg;
+
+static void *drainer(void *p)
+{
+    drain_arg *a = p;
+    for (;;) {
+        natsMsg *m = NULL;
+        natsStatus s = natsSubscription_NextMsg(&m, a->sub, 1000);
+        if (s != NATS_OK)
+            break;
+        int idx = atoi(natsMsg_GetData(m));
+        pthread_mutex_lock(a->mu);
+        if (idx < 0 || idx >= DRAIN_MSGS || a->seen[idx])
+            a->dup++;
+        else
+            a->seen[idx] = 1;
+        pthread_mutex_unlock(a->mu);
+        a->got++;
+        natsMsg_Destroy(m);
+    }
+    return NULL;
+}
+
+static void check_concurrent_next(void)
+{
+    natsConnection *nc = conn();
+    natsSubscription *sub = NULL;
+    CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "drain.threads"));
+    CHECK_OK(natsConnection_Flush(nc));
+
+    static unsigned char seen[DRAIN_MSGS];
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_t th[DRAIN_THREADS];
+    drain_arg args[DRAIN_THREADS];
+    for (int i = 0; i < DRAIN_THREADS; i++) {
+        args[i] = (drain_arg){ .sub = sub, .seen = seen, .mu = &mu };
+        CHECK(pthread_create(&th[i], NULL, drainer, &args[i]) == 0);
+    }
+    char buf[16];
+    for (int i = 0; i < DRAIN_MSGS; i++) {
+        snprintf(buf, sizeof(buf), "%d", i);
+        CHECK_OK(natsConnection_PublishString(nc, "drain.threads", buf));
+    }
+    CHECK_OK(natsConnection_Flush(nc));
+    int total = 0, dups = 0;
+    for (int i = 0; i < DRAIN_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        total += args[i].got;
+        dups += args[i].dup;
+    }
+    CHECK_EQ(dups, 0);
+    CHECK_EQ(total, DRAIN_MSGS);
+    int64_t delivered = 0;
+    CHECK_OK(natsSubscription_GetDelivered(sub, &delivered));
+    CHECK_EQ(delivered, DRAIN_MSGS);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(nc);
+}
+
 int main(void)
 {
     test_init("test_sync_sub");
@@ -575,6 +694,8 @@ int main(void)
     check_auto_unsubscribe();
     check_limits();
     check_slow_consumer_stats();
+    check_many();
+    check_concurrent_next();
 
     server_stop(&g_srv);
     return test_done();
