@@ -24,6 +24,11 @@ pub type ErrCallback = Arc<dyn Fn(usize, usize, natsStatus) + Send + Sync>;
 pub struct Callbacks {
     pub closed: Option<ConnCallback>,
     pub disconnected: Option<ConnCallback>,
+    pub reconnected: Option<ConnCallback>,
+    pub connected: Option<ConnCallback>,
+    pub lame_duck: Option<ConnCallback>,
+    /// Custom reconnect delay: (connection handle, attempts) -> milliseconds.
+    pub reconnect_delay: Option<Arc<dyn Fn(usize, i32) -> i64 + Send + Sync>>,
     pub discovered_servers: Option<ConnCallback>,
     pub error: Option<ErrCallback>,
 }
@@ -33,6 +38,9 @@ impl fmt::Debug for Callbacks {
         f.debug_struct("Callbacks")
             .field("closed", &self.closed.is_some())
             .field("disconnected", &self.disconnected.is_some())
+            .field("reconnected", &self.reconnected.is_some())
+            .field("connected", &self.connected.is_some())
+            .field("lame_duck", &self.lame_duck.is_some())
             .field("discovered_servers", &self.discovered_servers.is_some())
             .field("error", &self.error.is_some())
             .finish()
@@ -68,6 +76,16 @@ pub struct Options {
     pub no_responders_disabled: bool,
     pub inbox_prefix: Option<String>,
     pub fail_requests_on_disconnect: bool,
+    /// Reconnect attempts per server (-1: no limit).
+    pub max_reconnect: i32,
+    pub reconnect_wait_ms: i64,
+    pub reconnect_jitter_ms: i64,
+    pub reconnect_jitter_tls_ms: i64,
+    /// Bytes of publishes kept while reconnecting.
+    pub reconnect_buf_size: usize,
+    pub retry_on_failed_connect: bool,
+    /// 46 (IPv4 then IPv6), 64, 4, 6 or 0 (as resolved).
+    pub ip_resolution_order: i32,
     pub callbacks: Callbacks,
 }
 
@@ -96,6 +114,13 @@ impl Default for Options {
             no_responders_disabled: false,
             inbox_prefix: None,
             fail_requests_on_disconnect: false,
+            max_reconnect: 60,
+            reconnect_wait_ms: 2000,
+            reconnect_jitter_ms: 100,
+            reconnect_jitter_tls_ms: 1000,
+            reconnect_buf_size: 8 * 1024 * 1024,
+            retry_on_failed_connect: false,
+            ip_resolution_order: 0,
             callbacks: Callbacks::default(),
         }
     }
