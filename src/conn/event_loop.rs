@@ -6,7 +6,7 @@
 //! re-registration is needed when output comes and goes.
 #![forbid(unsafe_code)]
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,7 @@ use crate::sub::Delivery;
 use super::callbacks::Event;
 use super::handshake::{server_error, Established};
 use super::shared::Shared;
+use super::transport::Transport;
 
 const SOCK: Token = Token(0);
 const WAKE: Token = Token(1);
@@ -53,6 +54,7 @@ pub fn start(shared: &Arc<Shared>, est: Established) -> io::Result<()> {
         shared: Arc::clone(shared),
         poll,
         sock,
+        transport: est.transport,
         parser,
         rbuf: vec![0; rbuf_size],
         pending: Vec::with_capacity(32 * 1024),
@@ -73,6 +75,7 @@ struct Loop {
     shared: Arc<Shared>,
     poll: Poll,
     sock: TcpStream,
+    transport: Transport,
     parser: Parser,
     rbuf: Vec<u8>,
     /// Bytes taken from the outgoing buffer, written from `pos`.
@@ -166,7 +169,7 @@ impl Loop {
     /// Reads until `WouldBlock` or the budget; parses what arrives.
     fn read_some(&mut self) -> Result<(), Error> {
         for _ in 0..READ_BUDGET {
-            match self.sock.read(&mut self.rbuf) {
+            match self.transport.read(&mut self.sock, &mut self.rbuf) {
                 Ok(0) => {
                     return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection"));
                 }
@@ -203,6 +206,23 @@ impl Loop {
     fn write_out(&mut self) -> Result<bool, Error> {
         let mut budget = WRITE_BUDGET;
         loop {
+            // Bytes the transport holds (TLS records) go out first.
+            if self.writable {
+                match self.transport.flush(&mut self.sock) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        self.writable = false;
+                        self.blocked_since.get_or_insert_with(Instant::now);
+                        return Ok(false);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.writable = false;
+                        self.blocked_since.get_or_insert_with(Instant::now);
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(Error::new(natsStatus::NATS_IO_ERROR, format!("write error: {e}"))),
+                }
+            }
             if self.pos == self.pending.len() {
                 let mut st = self.shared.lock();
                 st.written += self.pending.len() as u64;
@@ -231,7 +251,7 @@ impl Loop {
             if budget == 0 {
                 return Ok(true);
             }
-            match self.sock.write(&self.pending[self.pos..]) {
+            match self.transport.write(&mut self.sock, &self.pending[self.pos..]) {
                 Ok(0) => return Err(Error::new(natsStatus::NATS_IO_ERROR, "write error: the socket accepted nothing")),
                 Ok(n) => {
                     self.pos += n;

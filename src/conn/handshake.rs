@@ -23,6 +23,8 @@ const MAX_HANDSHAKE_LINE: usize = 64 * 1024;
 /// A connected, handshaken socket.
 pub struct Established {
     pub stream: TcpStream,
+    /// Clear text or TLS, already handshaken.
+    pub transport: super::transport::Transport,
     pub info: ServerInfo,
     /// Bytes received after the PONG that ends the handshake.
     pub leftover: Vec<u8>,
@@ -99,7 +101,7 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
     let _ = stream.set_read_timeout(None);
     let _ = stream.set_write_timeout(None);
     let local = stream.local_addr().ok();
-    Ok(Established { stream, info, leftover: reader.buf, local })
+    Ok(Established { stream, transport: super::transport::Transport::Plain, info, leftover: reader.buf, local })
 }
 
 /// Maps the text of a server -ERR to a status, as nats.c does.

@@ -9,6 +9,7 @@ pub mod pongs;
 pub mod request;
 pub mod drain;
 pub mod shared;
+pub mod transport;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
