@@ -15,6 +15,9 @@ use super::shared::Shared;
 /// An asynchronous event for the user's callbacks.
 pub enum Event {
     Disconnected,
+    Reconnected,
+    Connected,
+    LameDuck,
     Closed,
     DiscoveredServers,
     Error { sub: Option<Arc<Subscription>>, status: natsStatus },
@@ -49,6 +52,21 @@ fn dispatch(shared: &Shared, ev: Event) {
     match ev {
         Event::Disconnected => {
             if let Some(cb) = &cbs.disconnected {
+                cb(h)
+            }
+        }
+        Event::Reconnected => {
+            if let Some(cb) = &cbs.reconnected {
+                cb(h)
+            }
+        }
+        Event::Connected => {
+            if let Some(cb) = &cbs.connected {
+                cb(h)
+            }
+        }
+        Event::LameDuck => {
+            if let Some(cb) = &cbs.lame_duck {
                 cb(h)
             }
         }

@@ -20,11 +20,12 @@ use crate::proto::headers::Headers;
 use crate::proto::info::parse_info;
 use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
 use crate::proto::url::parse_url;
-use crate::status::{natsStatus, Error};
+use crate::status::{natsConnStatus, natsStatus, Error};
 use crate::sub::Delivery;
 
 use super::callbacks::Event;
 use super::handshake::{server_error, Established};
+use super::reconnect::{self, reconnect_phase};
 use super::shared::Shared;
 use super::transport::Transport;
 
@@ -35,40 +36,48 @@ const READ_BUDGET: usize = 16;
 /// Bytes written per turn before reads get a turn.
 const WRITE_BUDGET: usize = 4 * 1024 * 1024;
 
-/// Registers the socket and starts the loop thread.
-pub fn start(shared: &Arc<Shared>, est: Established) -> io::Result<()> {
+/// Starts the loop thread: with an established socket, or (RetryOnFailedConnect) with
+/// none, in which case the thread connects in the background first.
+pub fn start(shared: &Arc<Shared>, est: Option<Established>) -> io::Result<()> {
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKE)?;
     if shared.waker.set(waker).is_err() {
         return Err(io::Error::other("event loop already started"));
     }
-    est.stream.set_nonblocking(true)?;
-    let mut sock = TcpStream::from_std(est.stream);
-    poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
-    let max_payload = usize::try_from(est.info.max_payload).unwrap_or(0).max(1024 * 1024);
-    let mut parser = Parser::new();
-    parser.set_max_payload(max_payload + 64 * 1024);
-    let rbuf_size = shared.opts.io_buf_size.clamp(4096, 256 * 1024).max(64 * 1024);
-    let interval = Duration::from_millis(shared.opts.ping_interval_ms.max(1) as u64);
-    let lp = Loop {
-        shared: Arc::clone(shared),
-        poll,
-        sock,
-        transport: est.transport,
-        parser,
-        rbuf: vec![0; rbuf_size],
-        pending: Vec::with_capacity(32 * 1024),
-        pos: 0,
-        writable: true,
-        read_ready: true,
-        blocked_since: None,
-        ping_interval: interval,
-        next_ping: Instant::now() + interval,
-    };
-    let leftover = est.leftover;
-    let h = std::thread::Builder::new().name("nats-loop".into()).spawn(move || lp.run(leftover))?;
+    let s = Arc::clone(shared);
+    let h = std::thread::Builder::new().name("nats-loop".into()).spawn(move || thread_main(s, poll, est))?;
     *shared.loop_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
     Ok(())
+}
+
+fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let (est, initial) = match first {
+            Some(e) => (e, false),
+            None => match reconnect_phase(&shared) {
+                Ok((est, _url)) => (est, true),
+                Err(None) => return,
+                Err(Some(e)) => {
+                    shared.finish_close(Some(e));
+                    return;
+                }
+            },
+        };
+        let mut lp = match Loop::new(Arc::clone(&shared), poll, est) {
+            Ok(lp) => lp,
+            Err(e) => {
+                shared.finish_close(Some(Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot register the socket: {e}"))));
+                return;
+            }
+        };
+        if initial {
+            lp.after_connect(true);
+        }
+        lp.run();
+    }));
+    if outcome.is_err() {
+        shared.finish_close(Some(Error::new(natsStatus::NATS_ERR, "internal error in the connection event loop")));
+    }
 }
 
 struct Loop {
@@ -88,6 +97,60 @@ struct Loop {
     blocked_since: Option<Instant>,
     ping_interval: Duration,
     next_ping: Instant,
+    /// Bytes read past the handshake, parsed first.
+    leftover: Vec<u8>,
+}
+
+impl Loop {
+    fn new(shared: Arc<Shared>, poll: Poll, est: Established) -> io::Result<Loop> {
+        let rbuf_size = shared.opts.io_buf_size.clamp(4096, 256 * 1024).max(64 * 1024);
+        let interval = Duration::from_millis(shared.opts.ping_interval_ms.max(1) as u64);
+        est.stream.set_nonblocking(true)?;
+        let mut sock = TcpStream::from_std(est.stream);
+        poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        let mut lp = Loop {
+            shared,
+            poll,
+            sock,
+            transport: est.transport,
+            parser: Parser::new(),
+            rbuf: vec![0; rbuf_size],
+            pending: Vec::with_capacity(32 * 1024),
+            pos: 0,
+            writable: true,
+            read_ready: true,
+            blocked_since: None,
+            ping_interval: interval,
+            next_ping: Instant::now() + interval,
+            leftover: est.leftover,
+        };
+        lp.set_limits(est.info.max_payload);
+        Ok(lp)
+    }
+
+    fn set_limits(&mut self, max_payload: i64) {
+        let max_payload = usize::try_from(max_payload).unwrap_or(0).max(1024 * 1024);
+        self.parser = Parser::new();
+        self.parser.set_max_payload(max_payload + 64 * 1024);
+    }
+
+    /// Replaces the socket after a reconnect.
+    fn install(&mut self, est: Established) -> io::Result<()> {
+        est.stream.set_nonblocking(true)?;
+        let mut sock = TcpStream::from_std(est.stream);
+        self.poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        self.sock = sock;
+        self.transport = est.transport;
+        self.set_limits(est.info.max_payload);
+        self.leftover = est.leftover;
+        self.pending.clear();
+        self.pos = 0;
+        self.writable = true;
+        self.read_ready = true;
+        self.blocked_since = None;
+        self.next_ping = Instant::now() + self.ping_interval;
+        Ok(())
+    }
 }
 
 /// Why the loop stopped.
@@ -98,15 +161,97 @@ enum Stop {
 }
 
 impl Loop {
-    fn run(mut self, leftover: Vec<u8>) {
-        let shared = Arc::clone(&self.shared);
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.main(leftover)));
-        match outcome {
-            Ok(Stop::Requested) => {}
-            Ok(Stop::Failed(e)) => shared.finish_close(Some(e)),
-            Err(_) => shared.finish_close(Some(Error::new(natsStatus::NATS_ERR, "internal error in the connection event loop"))),
+    fn run(mut self) {
+        loop {
+            let leftover = std::mem::take(&mut self.leftover);
+            match self.main(leftover) {
+                Stop::Requested => break,
+                Stop::Failed(e) => {
+                    let closing = self.shared.lock().closing;
+                    if closing || !self.shared.opts.allow_reconnect {
+                        self.shared.finish_close(Some(e));
+                        break;
+                    }
+                    self.begin_reconnect(e);
+                    match reconnect_phase(&self.shared) {
+                        Ok((est, _url)) => {
+                            if let Err(e) = self.install(est) {
+                                self.shared.finish_close(Some(Error::new(
+                                    natsStatus::NATS_SYS_ERROR,
+                                    format!("cannot register the socket: {e}"),
+                                )));
+                                break;
+                            }
+                            self.after_connect(false);
+                        }
+                        Err(None) => break,
+                        Err(Some(e)) => {
+                            self.shared.finish_close(Some(e));
+                            break;
+                        }
+                    }
+                }
+            }
         }
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
+    }
+
+    /// The socket broke: keep the publishes (a half-written one whole), fail the flushes,
+    /// tell the user, and leave the connection RECONNECTING.
+    fn begin_reconnect(&mut self, cause: Error) {
+        let _ = self.poll.registry().deregister(&mut self.sock);
+        let _ = self.sock.shutdown(std::net::Shutdown::Both);
+        {
+            let mut st = self.shared.lock();
+            st.status = natsConnStatus::NATS_CONN_STATUS_RECONNECTING;
+            st.set_error(&cause);
+            let mut kept = Vec::with_capacity(st.out.len() + self.pending.len() - self.pos);
+            reconnect::keep_publishes(&self.pending, self.pos, &mut kept);
+            reconnect::keep_publishes(&st.out, 0, &mut kept);
+            st.out = kept;
+            st.in_flight = 0;
+            st.wake_pending = true;
+            st.pongs.fail_all(natsStatus::NATS_CONNECTION_DISCONNECTED);
+            st.pings_out = 0;
+        }
+        self.pending.clear();
+        self.pos = 0;
+        self.shared.cond.notify_all();
+        if self.shared.opts.fail_requests_on_disconnect {
+            if let Some(m) = self.shared.resp_mux.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                m.fail_all(natsStatus::NATS_CONNECTION_DISCONNECTED);
+            }
+        }
+        self.shared.post(Event::Disconnected);
+    }
+
+    /// Connected (again): subscriptions first, then what was buffered, then the callback.
+    fn after_connect(&mut self, first: bool) {
+        let mut subs: Vec<_> = self.shared.subs().values().cloned().collect();
+        subs.sort_by_key(|s| s.sid);
+        {
+            let mut st = self.shared.lock();
+            let mut out = Vec::with_capacity(st.out.len() + subs.len() * 32);
+            for s in &subs {
+                if !s.is_valid() {
+                    continue;
+                }
+                encoder::sub_frame(&mut out, &s.subject, s.queue_group.as_deref(), s.sid);
+                if let Some(left) = s.auto_unsub_remaining() {
+                    encoder::unsub_frame(&mut out, s.sid, Some(left));
+                }
+            }
+            reconnect::keep_publishes(&st.out, 0, &mut out);
+            st.out = out;
+            st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
+            st.wake_pending = true;
+            st.pings_out = 0;
+            if !first {
+                st.reconnects += 1;
+            }
+        }
+        self.shared.cond.notify_all();
+        self.shared.post(if first { Event::Connected } else { Event::Reconnected });
     }
 
     fn main(&mut self, leftover: Vec<u8>) -> Stop {
@@ -343,14 +488,15 @@ impl ProtoHandler for Handler<'_> {
             if !self.shared.opts.ignore_discovered_servers {
                 for u in &info.connect_urls {
                     if let Ok(url) = parse_url(u) {
-                        if !st.pool.iter().any(|(p, _)| p.host == url.host && p.port == url.port) {
-                            st.pool.push((url, true));
-                            added = true;
-                        }
+                        added |= super::reconnect::add_discovered(&mut st.pool, url);
                     }
                 }
             }
+            let ldm = info.ldm;
             st.info = info;
+            if ldm {
+                self.shared.post(Event::LameDuck);
+            }
         }
         if added && self.shared.opts.callbacks.discovered_servers.is_some() {
             self.shared.post(Event::DiscoveredServers);

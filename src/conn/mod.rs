@@ -6,6 +6,7 @@ pub mod callbacks;
 pub mod event_loop;
 pub mod handshake;
 pub mod pongs;
+pub mod reconnect;
 pub mod request;
 pub mod drain;
 pub mod shared;
@@ -85,7 +86,7 @@ impl Connection {
         {
             let mut st = self.shared.lock();
             st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTING;
-            st.pool = servers.iter().cloned().map(|u| (u, false)).collect();
+            st.pool = servers.iter().cloned().map(|u| reconnect::PoolEntry::new(u, false)).collect();
         }
         let mut last: Option<Error> = None;
         for url in &servers {
@@ -99,6 +100,25 @@ impl Connection {
             }
         }
         let e = last.unwrap_or_else(|| Error::new(natsStatus::NATS_NO_SERVER, "no server to connect to"));
+        if opts.retry_on_failed_connect {
+            // Keep trying in the background; the connected callback tells when it worked.
+            {
+                let mut st = self.shared.lock();
+                st.status = natsConnStatus::NATS_CONN_STATUS_RECONNECTING;
+                st.set_error(&e);
+                st.url = None;
+            }
+            let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, None));
+            if let Err(se) = started {
+                let se = Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start connection threads: {se}"));
+                self.shared.finish_close(Some(se.clone()));
+                return Err(se);
+            }
+            return err(
+                natsStatus::NATS_NOT_YET_CONNECTED,
+                format!("not connected yet ({}); retrying in the background", e.text),
+            );
+        }
         let e = match e.status {
             natsStatus::NATS_IO_ERROR | natsStatus::NATS_CONNECTION_CLOSED => {
                 Error::new(natsStatus::NATS_NO_SERVER, e.text)
@@ -122,14 +142,12 @@ impl Connection {
                 let State { pool, info, .. } = &mut *st;
                 for u in &info.connect_urls {
                     if let Ok(d) = crate::proto::url::parse_url(u) {
-                        if !pool.iter().any(|(p, _)| p.host == d.host && p.port == d.port) {
-                            pool.push((d, true));
-                        }
+                        reconnect::add_discovered(pool, d);
                     }
                 }
             }
         }
-        let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, est));
+        let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, Some(est)));
         if let Err(e) = started {
             let e = Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start connection threads: {e}"));
             self.shared.finish_close(Some(e.clone()));
@@ -238,6 +256,18 @@ impl Connection {
             if block.is_some() && !st.info.headers {
                 return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support message headers");
             }
+            if st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
+                let frame = match &block {
+                    Some(b) => encoder::hpub_frame_len(subject, reply, b.len(), data.len()),
+                    None => encoder::pub_frame_len(subject, reply, data.len()),
+                };
+                if st.out.len() + frame > self.shared.opts.reconnect_buf_size {
+                    return err(
+                        natsStatus::NATS_INSUFFICIENT_BUFFER,
+                        format!("the reconnect buffer ({} bytes) is full", self.shared.opts.reconnect_buf_size),
+                    );
+                }
+            }
             let max = st.info.max_payload;
             let total = (hdr_len + data.len()) as i64;
             if max > 0 && total > max {
@@ -264,6 +294,14 @@ impl Connection {
         let sh = &*self.shared;
         let deadline = Instant::now() + Duration::from_millis(timeout_ms as u64);
         let mut st = sh.lock();
+        // A flush started while reconnecting waits for the reconnect (or its timeout).
+        while st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING && !st.closing {
+            let now = Instant::now();
+            if now >= deadline {
+                return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the reconnection to flush");
+            }
+            st = sh.cond.wait_timeout(st, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+        }
         if st.is_closed() {
             return Err(Self::closed_error());
         }
@@ -407,6 +445,7 @@ impl Connection {
             let mut st = sh.lock();
             st.closing = true;
         }
+        sh.cond.notify_all();
         sh.wake();
         self.join_loop();
         sh.finish_close(None);
@@ -478,7 +517,7 @@ impl Connection {
             in_bytes: self.shared.incoming.bytes.load(Ordering::Relaxed),
             out_msgs: st.out_msgs,
             out_bytes: st.out_bytes,
-            reconnects: 0,
+            reconnects: st.reconnects,
         }
     }
 
@@ -503,7 +542,12 @@ impl Connection {
     pub fn servers(&self, discovered_only: bool) -> Result<Vec<String>> {
         let st = self.shared.lock();
         // Credentials are never listed.
-        Ok(st.pool.iter().filter(|(_, d)| *d || !discovered_only).map(|(u, _)| format!("{}://{}", u.scheme, u.host_port())).collect())
+        Ok(st
+            .pool
+            .iter()
+            .filter(|p| p.discovered || !discovered_only)
+            .map(|p| format!("{}://{}", p.url.scheme, p.url.host_port()))
+            .collect())
     }
 
     /// The connection's last error (status and text); OK and empty when there is none.

@@ -44,8 +44,9 @@ pub struct State {
     pub info: ServerInfo,
     pub url: Option<ServerUrl>,
     pub local: Option<SocketAddr>,
-    /// Configured servers followed by discovered ones (`true` = discovered).
-    pub pool: Vec<(ServerUrl, bool)>,
+    /// Configured servers followed by discovered ones.
+    pub pool: Vec<super::reconnect::PoolEntry>,
+    pub reconnects: u64,
     pub last_error: Option<(natsStatus, CString)>,
     pub out_msgs: u64,
     pub out_bytes: u64,
@@ -115,6 +116,7 @@ impl Shared {
                 url: None,
                 local: None,
                 pool: Vec::new(),
+                reconnects: 0,
                 last_error: None,
                 out_msgs: 0,
                 out_bytes: 0,

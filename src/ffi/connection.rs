@@ -40,6 +40,11 @@ fn connect_with(opts: Options, nc: *mut *mut natsConnection) -> Result<()> {
             put(nc, handle);
             Ok(())
         }
+        Err(e) if e.status == natsStatus::NATS_NOT_YET_CONNECTED => {
+            // RetryOnFailedConnect: the caller gets the connection, which keeps trying.
+            put(nc, handle);
+            Err(e)
+        }
         Err(e) => {
             conn.destroy();
             // SAFETY: `handle` was created above and never given out.

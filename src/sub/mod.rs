@@ -566,6 +566,12 @@ impl Subscription {
         Ok(self.lock().queue.len() as u64)
     }
 
+    /// What is left of an auto-unsubscribe limit (for the UNSUB re-sent after a reconnect).
+    pub fn auto_unsub_remaining(&self) -> Option<u64> {
+        let st = self.lock();
+        (st.max > 0).then(|| st.max.saturating_sub(st.received).max(1))
+    }
+
     /// Messages delivered to the user plus those received (for the UNSUB max on resend).
     pub fn delivered(&self) -> u64 {
         self.lock().delivered
