@@ -86,6 +86,11 @@ typedef void (*natsErrHandler)(natsConnection *nc, natsSubscription *subscriptio
 typedef void (*natsConnectionHandler)(natsConnection *nc, void *closure);
 
 /**
+ * Returns the delay in milliseconds before the next reconnect pass (`attempts` so far).
+ */
+typedef int64_t (*natsCustomReconnectDelayHandler)(natsConnection *nc, int attempts, void *closure);
+
+/**
  * Callback run once when a subscription has completed (drained, unsubscribed or closed and
  * its last message handled).
  */
@@ -630,6 +635,73 @@ natsStatus natsOptions_SetCustomInboxPrefix(natsOptions *opts, const char *inbox
  * When true, requests waiting for a reply fail at once when the connection is lost.
  */
 natsStatus natsOptions_SetFailRequestsOnDisconnect(natsOptions *opts, bool failRequests);
+
+/**
+ * Reconnect attempts per server before it leaves the pool (default 60; negative: no limit).
+ */
+natsStatus natsOptions_SetMaxReconnect(natsOptions *opts, int maxReconnect);
+
+/**
+ * Milliseconds between two attempts to the same server (default 2000; negative:
+ * NATS_INVALID_ARG).
+ */
+natsStatus natsOptions_SetReconnectWait(natsOptions *opts, int64_t reconnectWait);
+
+/**
+ * Random extra wait (ms) added to the reconnect wait, for clear-text and TLS connections
+ * (defaults 100 and 1000; negative: NATS_INVALID_ARG).
+ */
+natsStatus natsOptions_SetReconnectJitter(natsOptions *opts, int64_t jitter, int64_t jitterTLS);
+
+/**
+ * Replaces ReconnectWait and jitter: `cb` returns how long to wait after each pass over the
+ * server list. Runs on the connection's I/O thread while it reconnects: keep it short and do
+ * not call the library from it. NULL restores the default.
+ */
+natsStatus natsOptions_SetCustomReconnectDelay(natsOptions *opts, natsCustomReconnectDelayHandler cb, void *closure);
+
+/**
+ * Bytes of publishes kept while reconnecting (default 8 MiB; 0 restores it; negative:
+ * NATS_INVALID_ARG). Past it a publish fails with NATS_INSUFFICIENT_BUFFER.
+ */
+natsStatus natsOptions_SetReconnectBufSize(natsOptions *opts, int reconnectBufSize);
+
+/**
+ * Callback run (on the callback thread) after the connection reconnected and re-sent its
+ * subscriptions and buffered messages.
+ */
+natsStatus natsOptions_SetReconnectedCB(natsOptions *opts, natsConnectionHandler reconnectedCb, void *closure);
+
+/**
+ * Callback run when the server announces it enters lame duck mode (it will shut down).
+ */
+natsStatus natsOptions_SetLameDuckModeCB(natsOptions *opts, natsConnectionHandler lameDuckCb, void *closure);
+
+/**
+ * With `retry`, a Connect that reaches no server returns NATS_NOT_YET_CONNECTED together with
+ * a connection that keeps trying in the background (MaxReconnect/ReconnectWait apply);
+ * `connectedCb` runs when it succeeds.
+ */
+natsStatus natsOptions_SetRetryOnFailedConnect(natsOptions *opts, bool retry, natsConnectionHandler connectedCb, void *closure);
+
+/**
+ * Address family order when a host name resolves to several addresses: 46, 64, 4, 6 or 0
+ * (as resolved). Other values: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_IPResolutionOrder(natsOptions *opts, int order);
+
+/**
+ * Drains the connection with a 30 second limit; see `natsConnection_DrainTimeout`.
+ */
+natsStatus natsConnection_Drain(natsConnection *nc);
+
+/**
+ * Drains the connection: returns at once; subscriptions are drained first (their pending
+ * messages handled), then publishes flushed, then the connection closes (closed callback).
+ * New subscriptions get NATS_DRAINING meanwhile. Past `timeout` ms (<= 0: 30 s) the error
+ * handler gets NATS_TIMEOUT and the connection closes anyway.
+ */
+natsStatus natsConnection_DrainTimeout(natsConnection *nc, int64_t timeout);
 
 /**
  * Creates a statistics object (all zero); fill it with `natsConnection_GetStats`.

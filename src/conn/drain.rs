@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::proto::encoder;
-use crate::status::{natsStatus, Error, Result};
+use crate::status::{natsConnStatus, natsStatus, Error, Result};
 use crate::sub::Subscription;
 
 use super::Connection;
@@ -55,5 +55,70 @@ impl Connection {
             })
             .map_err(|e| Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start the drain thread: {e}")))?;
         Ok(())
+    }
+}
+
+impl Connection {
+    /// `natsConnection_Drain`/`DrainTimeout`: returns at once. In the background every
+    /// subscription is drained (pending messages handled), then what was published is
+    /// flushed, then the connection closes. Past `timeout_ms` the error handler gets
+    /// NATS_TIMEOUT and the connection closes anyway.
+    pub fn drain(&self, timeout_ms: i64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_millis(if timeout_ms > 0 { timeout_ms as u64 } else { 30_000 });
+        {
+            let mut st = self.shared.lock();
+            if st.is_closed() {
+                return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed"));
+            }
+            if st.draining {
+                return Err(Error::new(natsStatus::NATS_DRAINING, "the connection is already draining"));
+            }
+            if st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
+                return Err(Error::new(natsStatus::NATS_CONNECTION_DISCONNECTED, "cannot drain while reconnecting"));
+            }
+            st.draining = true;
+            st.status = natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS;
+        }
+        let conn = self.clone();
+        std::thread::Builder::new()
+            .name("nats-drain".into())
+            .spawn(move || conn.run_drain(deadline))
+            .map_err(|e| Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start the drain thread: {e}")))?;
+        Ok(())
+    }
+
+    fn run_drain(&self, deadline: Instant) {
+        let subs: Vec<Arc<Subscription>> =
+            self.shared.subs().values().filter(|s| !matches!(s.kind, crate::sub::Kind::Inline(_))).cloned().collect();
+        let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_millis() as i64;
+        for s in &subs {
+            let _ = self.drain_subscription(s, left(deadline).max(1));
+        }
+        let mut timed_out = false;
+        for s in &subs {
+            if s.wait_drain_completion(left(deadline).max(1)).is_err() {
+                timed_out = true;
+            }
+        }
+        {
+            let mut st = self.shared.lock();
+            if st.status == natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS {
+                st.status = natsConnStatus::NATS_CONN_STATUS_DRAINING_PUBS;
+            }
+        }
+        if !timed_out && self.flush(left(deadline).max(1)).is_err() {
+            timed_out = Instant::now() >= deadline;
+        }
+        if timed_out || Instant::now() > deadline {
+            self.shared.post(super::callbacks::Event::Error { sub: None, status: natsStatus::NATS_TIMEOUT });
+        }
+        self.close();
+    }
+
+    pub fn is_draining(&self) -> bool {
+        matches!(
+            self.status(),
+            natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS | natsConnStatus::NATS_CONN_STATUS_DRAINING_PUBS
+        )
     }
 }

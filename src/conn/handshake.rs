@@ -39,6 +39,7 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
         .to_socket_addrs()
         .map_err(|e| Error::new(natsStatus::NATS_NO_SERVER, format!("cannot resolve '{}': {e}", url.host)))?
         .collect();
+    let addrs = order_addrs(addrs, opts.ip_resolution_order);
     let mut last = Error::new(natsStatus::NATS_NO_SERVER, format!("no address for '{}'", url.host));
     let mut stream = None;
     for addr in addrs {
@@ -102,6 +103,19 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
     let _ = stream.set_write_timeout(None);
     let local = stream.local_addr().ok();
     Ok(Established { stream, transport: super::transport::Transport::Plain, info, leftover: reader.buf, local })
+}
+
+/// Applies `natsOptions_IPResolutionOrder`: 4 or 6 keep one family, 46 and 64 put one
+/// first, 0 keeps the resolver's order.
+pub fn order_addrs(mut addrs: Vec<SocketAddr>, order: i32) -> Vec<SocketAddr> {
+    match order {
+        4 => addrs.retain(|a| a.is_ipv4()),
+        6 => addrs.retain(|a| a.is_ipv6()),
+        46 => addrs.sort_by_key(|a| a.is_ipv6()),
+        64 => addrs.sort_by_key(|a| a.is_ipv4()),
+        _ => {}
+    }
+    addrs
 }
 
 /// Maps the text of a server -ERR to a status, as nats.c does.

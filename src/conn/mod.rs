@@ -436,7 +436,7 @@ impl Connection {
                 self.join_loop();
                 return;
             }
-            st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED && !st.closing
+            st.is_connected() && !st.closing
         };
         if connected {
             let _ = self.flush(sh.opts.timeout_ms.clamp(1, 5000));
@@ -524,7 +524,7 @@ impl Connection {
     /// The URL of the connected server, `None` when not connected.
     pub fn connected_url(&self) -> Option<String> {
         let st = self.shared.lock();
-        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED {
+        if !st.is_connected() {
             return None;
         }
         st.url.as_ref().map(|u| u.full.clone())
@@ -532,7 +532,7 @@ impl Connection {
 
     pub fn connected_server_id(&self) -> Option<String> {
         let st = self.shared.lock();
-        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED {
+        if !st.is_connected() {
             return None;
         }
         Some(st.info.server_id.clone())
@@ -572,7 +572,7 @@ impl Connection {
         let st = self.shared.lock();
         match st.status {
             natsConnStatus::NATS_CONN_STATUS_CLOSED => Err(Self::closed_error()),
-            natsConnStatus::NATS_CONN_STATUS_CONNECTED => Ok(f(&st)),
+            _ if st.is_connected() => Ok(f(&st)),
             _ => err(natsStatus::NATS_CONNECTION_DISCONNECTED, "the connection is not connected"),
         }
     }
@@ -600,7 +600,7 @@ impl Connection {
 
     pub fn has_header_support(&self) -> bool {
         let st = self.shared.lock();
-        st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED && st.info.headers
+        st.is_connected() && st.info.headers
     }
 }
 

@@ -60,6 +60,16 @@ impl State {
         self.last_error = Some((e.status, text));
     }
 
+    /// Connected, possibly draining.
+    pub fn is_connected(&self) -> bool {
+        matches!(
+            self.status,
+            natsConnStatus::NATS_CONN_STATUS_CONNECTED
+                | natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS
+                | natsConnStatus::NATS_CONN_STATUS_DRAINING_PUBS
+        )
+    }
+
     pub fn is_closed(&self) -> bool {
         self.status == natsConnStatus::NATS_CONN_STATUS_CLOSED || self.closing
     }
@@ -169,7 +179,7 @@ impl Shared {
             if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
                 return;
             }
-            was_connected = st.status == natsConnStatus::NATS_CONN_STATUS_CONNECTED;
+            was_connected = st.is_connected();
             st.status = natsConnStatus::NATS_CONN_STATUS_CLOSED;
             st.closing = true;
             if let Some(e) = &error {

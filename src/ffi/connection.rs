@@ -408,13 +408,7 @@ pub extern "C" fn natsConnection_IsReconnecting(nc: *mut natsConnection) -> bool
 /// True while the connection is draining.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsConnection_IsDraining(nc: *mut natsConnection) -> bool {
-    guard_val("natsConnection_IsDraining", false, || {
-        conn_of(nc)
-            .map(|c| {
-                matches!(c.status(), natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS | natsConnStatus::NATS_CONN_STATUS_DRAINING_PUBS)
-            })
-            .unwrap_or(false)
-    })
+    guard_val("natsConnection_IsDraining", false, || conn_of(nc).map(|c| c.is_draining()).unwrap_or(false))
 }
 
 /// Closes the connection: buffered data is flushed (confirmed by PING/PONG, bounded by the

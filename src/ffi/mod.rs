@@ -9,5 +9,6 @@ pub mod inbox;
 pub mod library;
 pub mod msg;
 pub mod options;
+pub mod reconnect;
 pub mod stats;
 pub mod subscription;
