@@ -296,12 +296,19 @@ int main(void)
 
     test_init("test_flush");
     server_start(&srv, NULL);
+    int64_t t0 = test_now_ms();
     check_basic(&srv);
+    test_log("basic done at %lld ms", (long long)(test_now_ms() - t0));
     check_timeout();
+    test_log("timeout done at %lld ms", (long long)(test_now_ms() - t0));
     check_late_pong();
+    test_log("late pong done at %lld ms", (long long)(test_now_ms() - t0));
     check_concurrent(&srv);
+    test_log("concurrent done at %lld ms", (long long)(test_now_ms() - t0));
     check_close_during_flush();
+    test_log("close during flush done at %lld ms", (long long)(test_now_ms() - t0));
     check_server_gone();
+    test_log("server gone done at %lld ms", (long long)(test_now_ms() - t0));
     server_stop(&srv);
 
     return test_done();
