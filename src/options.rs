@@ -87,6 +87,11 @@ pub struct Options {
     /// 46 (IPv4 then IPv6), 64, 4, 6 or 0 (as resolved).
     pub ip_resolution_order: i32,
     pub callbacks: Callbacks,
+    // Security (auth, TLS)
+    /// User/password, token, NKEY, user JWT (see `conn::auth`).
+    pub credentials: crate::conn::auth::Credentials,
+    /// TLS settings (see `conn::tls`).
+    pub tls: crate::conn::tls::TlsOptions,
 }
 
 impl Default for Options {
@@ -122,6 +127,9 @@ impl Default for Options {
             retry_on_failed_connect: false,
             ip_resolution_order: 0,
             callbacks: Callbacks::default(),
+            // Security (auth, TLS)
+            credentials: Default::default(),
+            tls: Default::default(),
         }
     }
 }

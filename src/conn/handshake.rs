@@ -4,7 +4,6 @@
 //! handed to the event loop afterwards, with any bytes read past the PONG.
 #![forbid(unsafe_code)]
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,8 @@ use crate::proto::encoder;
 use crate::proto::info::{parse_info, ConnectInfo, ServerInfo};
 use crate::proto::url::ServerUrl;
 use crate::status::{err, natsStatus, Error, Result};
+
+use super::transport::Transport;
 
 /// The API level announced in CONNECT.
 pub const CLIENT_VERSION: &str = "3.4.1";
@@ -24,7 +25,7 @@ const MAX_HANDSHAKE_LINE: usize = 64 * 1024;
 pub struct Established {
     pub stream: TcpStream,
     /// Clear text or TLS, already handshaken.
-    pub transport: super::transport::Transport,
+    pub transport: Transport,
     pub info: ServerInfo,
     /// Bytes received after the PONG that ends the handshake.
     pub leftover: Vec<u8>,
@@ -61,30 +62,39 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
     let mut stream = stream.ok_or(last)?;
     let _ = stream.set_nodelay(true);
     let mut reader = LineReader { buf: Vec::with_capacity(4096), deadline };
+    let mut transport = Transport::Plain;
 
-    let line = reader.line(&mut stream)?;
+    let line = reader.line(&mut transport, &mut stream)?;
     let info_json = strip_op(&line, "INFO")
         .ok_or_else(|| Error::new(natsStatus::NATS_PROTOCOL_ERROR, format!("expected INFO from the server, got '{}'", printable(&line))))?;
     let mut info = parse_info(info_json)?;
 
-    if url.is_tls() {
-        return err(natsStatus::NATS_SSL_ERROR, "TLS is not supported by this build of the library");
+    // TLS: wanted by the client (SetSecure or a tls:// URL), or required by the server, in
+    // which case nats.c upgrades without being asked (and then verifies the server as usual).
+    let wants_tls = opts.tls.secure || url.is_tls();
+    if wants_tls && !info.tls_required && !info.tls_available {
+        return err(natsStatus::NATS_SECURE_CONNECTION_WANTED, "Secure Connection not available");
     }
-    if info.tls_required {
-        return err(natsStatus::NATS_SECURE_CONNECTION_REQUIRED, "the server requires a secure (TLS) connection");
+    let use_tls = wants_tls || info.tls_required;
+    if use_tls {
+        // The server says nothing more until the client starts TLS.
+        reader.buf.clear();
+        let session = super::tls::handshake(&mut stream, &url.host, &opts.tls, deadline)?;
+        transport = Transport::Tls(Box::new(session));
     }
 
-    let connect = connect_info(url, opts, &info);
+    let auth = super::auth::connect_auth(&opts.credentials, url, info.nonce.as_deref())?;
+    let connect = connect_info(opts, &info, use_tls, auth);
     let mut out = Vec::with_capacity(256);
     encoder::connect_frame(&mut out, &connect);
     out.extend_from_slice(encoder::PING);
-    set_write_timeout(&stream, deadline)?;
-    stream
-        .write_all(&out)
-        .map_err(|e| Error::new(natsStatus::NATS_IO_ERROR, format!("cannot send CONNECT: {e}")))?;
+    // The CONNECT holds credentials: wipe the copy once sent.
+    let out = zeroize::Zeroizing::new(out);
+    write_all(&mut transport, &mut stream, &out, deadline)
+        .map_err(|e| Error::new(e.status, format!("cannot send CONNECT: {}", e.text)))?;
 
     loop {
-        let line = reader.line(&mut stream)?;
+        let line = reader.line(&mut transport, &mut stream)?;
         if strip_op(&line, "PONG").is_some() {
             break;
         } else if strip_op(&line, "+OK").is_some() {
@@ -94,7 +104,7 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
         } else if let Some(json) = strip_op(&line, "INFO") {
             info = parse_info(json)?;
         } else if strip_op(&line, "PING").is_some() {
-            let _ = stream.write_all(encoder::PONG);
+            let _ = write_all(&mut transport, &mut stream, encoder::PONG, deadline);
         } else {
             return err(natsStatus::NATS_PROTOCOL_ERROR, format!("unexpected reply to CONNECT: '{}'", printable(&line)));
         }
@@ -102,7 +112,42 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
     let _ = stream.set_read_timeout(None);
     let _ = stream.set_write_timeout(None);
     let local = stream.local_addr().ok();
-    Ok(Established { stream, transport: super::transport::Transport::Plain, info, leftover: reader.buf, local })
+    let mut leftover = reader.buf;
+    // Bytes the TLS session decrypted already: the event loop would not see them as socket
+    // readiness.
+    leftover.extend_from_slice(&transport.take_buffered());
+    Ok(Established { stream, transport, info, leftover, local })
+}
+
+/// Writes all of `data` through the transport on the blocking socket, within `deadline`.
+fn write_all(transport: &mut Transport, stream: &mut TcpStream, data: &[u8], deadline: Instant) -> Result<()> {
+    let mut off = 0;
+    while off < data.len() || !transport.flush(stream).map_err(|e| io_error(transport, &e, "writing"))? {
+        set_write_timeout(stream, deadline)?;
+        if off == data.len() {
+            continue;
+        }
+        match transport.write(stream, &data[off..]) {
+            Ok(0) => return err(natsStatus::NATS_IO_ERROR, "the socket accepted nothing"),
+            Ok(n) => off += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_error(transport, &e, "writing")),
+        }
+    }
+    Ok(())
+}
+
+/// Maps an I/O error of the handshake: TLS errors are SSL errors, timeouts are timeouts.
+fn io_error(transport: &Transport, e: &std::io::Error, doing: &str) -> Error {
+    if transport.is_tls() {
+        return super::tls::map_io_error(e, doing);
+    }
+    match e.kind() {
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            Error::new(natsStatus::NATS_TIMEOUT, "timed out during the connection handshake")
+        }
+        _ => Error::new(natsStatus::NATS_IO_ERROR, format!("I/O error {doing}: {e}")),
+    }
 }
 
 /// Applies `natsOptions_IPResolutionOrder`: 4 or 6 keep one family, 46 and 64 put one
@@ -139,16 +184,11 @@ pub fn server_error(text: &str) -> Error {
     Error::new(status, t.to_string())
 }
 
-fn connect_info(url: &ServerUrl, opts: &Options, info: &ServerInfo) -> ConnectInfo {
-    let (user, pass, token) = match (&url.user, &url.password) {
-        (Some(u), Some(p)) => (Some(u.clone()), Some(p.clone()), None),
-        (Some(t), None) => (None, None, Some(t.clone())),
-        _ => (None, None, None),
-    };
+fn connect_info(opts: &Options, info: &ServerInfo, tls: bool, auth: super::auth::ConnectAuth) -> ConnectInfo {
     ConnectInfo {
         verbose: opts.verbose,
         pedantic: opts.pedantic,
-        tls_required: false,
+        tls_required: tls,
         name: opts.name.clone(),
         lang: "C".to_string(),
         version: CLIENT_VERSION.to_string(),
@@ -156,10 +196,12 @@ fn connect_info(url: &ServerUrl, opts: &Options, info: &ServerInfo) -> ConnectIn
         echo: !opts.no_echo,
         headers: info.headers,
         no_responders: info.headers,
-        user,
-        pass,
-        auth_token: token,
-        ..ConnectInfo::default()
+        user: auth.user,
+        pass: auth.pass,
+        auth_token: auth.auth_token,
+        jwt: auth.jwt,
+        nkey: auth.nkey,
+        sig: auth.sig,
     }
 }
 
@@ -197,7 +239,7 @@ struct LineReader {
 }
 
 impl LineReader {
-    fn line(&mut self, stream: &mut TcpStream) -> Result<String> {
+    fn line(&mut self, transport: &mut Transport, stream: &mut TcpStream) -> Result<String> {
         loop {
             if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
                 let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
@@ -217,7 +259,7 @@ impl LineReader {
             }
             let _ = stream.set_read_timeout(Some(left));
             let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk) {
+            match transport.read(stream, &mut chunk) {
                 Ok(0) => {
                     return err(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection during the handshake")
                 }
@@ -226,6 +268,7 @@ impl LineReader {
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
                     return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the server during the handshake")
                 }
+                Err(e) if transport.is_tls() => return Err(super::tls::map_io_error(&e, "during the handshake")),
                 Err(e) => return err(natsStatus::NATS_IO_ERROR, format!("read error during the handshake: {e}")),
             }
         }

@@ -2,6 +2,7 @@
 //! subscribe, close. See ARCHITECTURE.md for the threads involved.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod callbacks;
 pub mod event_loop;
 pub mod handshake;
@@ -10,6 +11,7 @@ pub mod reconnect;
 pub mod request;
 pub mod drain;
 pub mod shared;
+pub mod tls;
 pub mod transport;
 
 use std::collections::hash_map::RandomState;
