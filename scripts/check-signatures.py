@@ -118,6 +118,10 @@ def param_type_and_name(param):
     if "[" in param:
         i = param.index("[")
         if i >= 2 and re.match(r"[A-Za-z_]\w*$", param[i - 1]) and param[i - 1] not in TYPE_WORDS:
+            # A one-dimensional array parameter is a pointer parameter (C11 6.7.6.3p7):
+            # unsigned char sig[64] and unsigned char *sig declare the same function.
+            if param[-1] == "]" and "[" not in param[i + 1 :]:
+                return " ".join(param[: i - 1] + ["*"]), param[i - 1]
             return " ".join(param[: i - 1] + param[i:]), param[i - 1]
     return " ".join(param), ""
 

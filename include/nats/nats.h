@@ -86,6 +86,31 @@ typedef void (*natsErrHandler)(natsConnection *nc, natsSubscription *subscriptio
 typedef void (*natsConnectionHandler)(natsConnection *nc, void *closure);
 
 /**
+ * Callback returning the token to send at each connect and reconnect. The string stays
+ * owned by the application (the library copies it); NULL sends no token. Runs on the
+ * thread that connects, or the connection's I/O thread when it reconnects.
+ */
+typedef const char *(*natsTokenHandler)(void *closure);
+
+/**
+ * Callback signing the server's `nonce` at each connect and reconnect: it returns the raw
+ * signature in `signature` (allocated with `malloc`, freed and wiped by the library) and its
+ * length in `signatureLength`. A status other than NATS_OK fails the connection attempt with
+ * that status and `customErrTxt` (also `malloc`ed). Runs on the thread that connects, or the
+ * connection's I/O thread when it reconnects.
+ */
+typedef natsStatus (*natsSignatureHandler)(char **customErrTxt, unsigned char **signature, int *signatureLength, const char *nonce, void *closure);
+
+/**
+ * Callback returning the user JWT at each connect and reconnect. The JWT string (and the
+ * optional `customErrTxt` on failure) must be allocated with `malloc`: the library frees
+ * them. Returning a status other than NATS_OK fails the connection attempt with that status
+ * and the custom text. Runs on the thread that connects, or the connection's I/O thread
+ * when it reconnects.
+ */
+typedef natsStatus (*natsUserJWTHandler)(char **userJWT, char **customErrTxt, void *closure);
+
+/**
  * Returns the delay in milliseconds before the next reconnect pass (`attempts` so far).
  */
 typedef int64_t (*natsCustomReconnectDelayHandler)(natsConnection *nc, int attempts, void *closure);
@@ -635,6 +660,135 @@ natsStatus natsOptions_SetCustomInboxPrefix(natsOptions *opts, const char *inbox
  * When true, requests waiting for a reply fail at once when the connection is lost.
  */
 natsStatus natsOptions_SetFailRequestsOnDisconnect(natsOptions *opts, bool failRequests);
+
+/**
+ * Sets the user name and password sent when the server URL carries no credentials of its
+ * own (credentials in the URL win). NULL clears either.
+ */
+natsStatus natsOptions_SetUserInfo(natsOptions *opts, const char *user, const char *password);
+
+/**
+ * Sets the token sent when the server URL carries no credentials of its own (NULL clears).
+ * NATS_ILLEGAL_STATE when a token handler is set.
+ */
+natsStatus natsOptions_SetToken(natsOptions *opts, const char *token);
+
+/**
+ * Sets a callback that builds the token at each connect and reconnect (NULL removes it).
+ * NATS_ILLEGAL_STATE when a token is set with `natsOptions_SetToken`.
+ */
+natsStatus natsOptions_SetTokenHandler(natsOptions *opts, natsTokenHandler tokenCb, void *closure);
+
+/**
+ * Sets the NKEY public key and the callback signing the server's nonce with its seed.
+ * Replaces user credentials set with `natsOptions_SetUserCredentials*`. A NULL `pubKey`
+ * removes the NKEY; a NULL `sigCB` with a key gives NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetNKey(natsOptions *opts, const char *pubKey, natsSignatureHandler sigCB, void *sigClosure);
+
+/**
+ * Sets the NKEY public key and the file holding its seed. The file is read at each connect
+ * and the seed wiped from memory once the nonce is signed; a missing file fails the connect
+ * with NATS_ERR. Replaces user credentials set with `natsOptions_SetUserCredentials*`.
+ * `seedFile` NULL or empty gives NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetNKeyFromSeed(natsOptions *opts, const char *pubKey, const char *seedFile);
+
+/**
+ * Sets the callbacks returning the user JWT and signing the server's nonce. Replaces an
+ * NKEY set with `natsOptions_SetNKey*`. A NULL `ujwtCB` removes the user credentials; a
+ * NULL `sigCB` with a JWT callback gives NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetUserCredentialsCallbacks(natsOptions *opts, natsUserJWTHandler ujwtCB, void *ujwtClosure, natsSignatureHandler sigCB, void *sigClosure);
+
+/**
+ * Sets the file holding the user JWT (a `.creds` file, which may also hold the user seed)
+ * and, when the seed is elsewhere, the seed file. Files are read at each connect; seeds are
+ * wiped from memory once used. A missing file or one without JWT or seed fails the connect
+ * with NATS_ERR. Replaces an NKEY set with `natsOptions_SetNKey*`. NULL removes the user
+ * credentials.
+ */
+natsStatus natsOptions_SetUserCredentialsFromFiles(natsOptions *opts, const char *userOrChainedFile, const char *seedFile);
+
+/**
+ * Asks for a TLS connection (a `tls://` URL asks for it too). Connecting to a server that
+ * offers no TLS then fails with NATS_SECURE_CONNECTION_WANTED. A server that requires TLS
+ * gets it even without this option. The server certificate is verified against the CAs of
+ * `natsOptions_LoadCATrustedCertificates` (else the system's) unless
+ * `natsOptions_SkipServerVerification` says otherwise.
+ */
+natsStatus natsOptions_SetSecure(natsOptions *opts, bool secure);
+
+/**
+ * Loads the trusted CA certificates (PEM) from a file, replacing the system's roots for
+ * server verification. Errors (missing file, no or invalid certificate) are reported now:
+ * NATS_SSL_ERROR; NULL or empty file name: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_LoadCATrustedCertificates(natsOptions *opts, const char *fileName);
+
+/**
+ * Sets the trusted CA certificates from memory (concatenated PEM certificates). Invalid
+ * content: NATS_SSL_ERROR; NULL or empty: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetCATrustedCertificates(natsOptions *opts, const char *certificates);
+
+/**
+ * Loads the client certificate chain (PEM, the client's certificate first) and its private
+ * key (PEM) for mutual TLS. Errors, including a key that does not match the certificate,
+ * are reported now: NATS_SSL_ERROR; NULL or empty file names: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_LoadCertificatesChain(natsOptions *opts, const char *certsFileName, const char *keyFileName);
+
+/**
+ * Sets the client certificate chain and private key from memory (PEM), as
+ * `natsOptions_LoadCertificatesChain` does from files.
+ */
+natsStatus natsOptions_SetCertificatesChain(natsOptions *opts, const char *cert, const char *key);
+
+/**
+ * Restricts the TLS 1.2 ciphers, with an OpenSSL cipher string ("-ALL:HIGH",
+ * "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"...). Available: the ECDHE
+ * suites with AES-GCM or ChaCha20-Poly1305; other names are ignored. A list selecting none
+ * of them gives NATS_SSL_ERROR; NULL or empty: NATS_INVALID_ARG. TLS 1.3 suites are set with
+ * `natsOptions_SetCipherSuites`.
+ */
+natsStatus natsOptions_SetCiphers(natsOptions *opts, const char *ciphers);
+
+/**
+ * Restricts the TLS 1.3 cipher suites ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+ * TLS_AES_128_GCM_SHA256 is the third available). Unknown names are ignored; a list naming
+ * none of them gives NATS_SSL_ERROR; NULL or empty: NATS_INVALID_ARG.
+ */
+natsStatus natsOptions_SetCipherSuites(natsOptions *opts, const char *ciphers);
+
+/**
+ * Sets the host name the server certificate must match (and sent as SNI) instead of the
+ * URL's host. NULL or empty restores the URL's host.
+ */
+natsStatus natsOptions_SetExpectedHostname(natsOptions *opts, const char *hostname);
+
+/**
+ * Skips the verification of the server certificate (and of its host name). Insecure: for
+ * tests only. The server must still prove it holds the certificate's key.
+ */
+natsStatus natsOptions_SkipServerVerification(natsOptions *opts, bool skip);
+
+/**
+ * Signs `input` with an encoded NKEY seed (ed25519). On success `*signature` receives 64
+ * bytes allocated with `malloc` (release them with `free`) and `*signatureLength` 64. A seed
+ * that does not decode gives NATS_ERR; NULL or empty arguments NATS_INVALID_ARG. The decoded
+ * key is wiped from memory before returning. Does not need `nats_Open`.
+ */
+natsStatus nats_Sign(const char *encodedSeed, const char *input, unsigned char **signature, int *signatureLength);
+
+/**
+ * Signs `message` with the user seed of the connection's credentials: the files given to
+ * `natsOptions_SetUserCredentialsFromFiles` (or the seed file of
+ * `natsOptions_SetNKeyFromSeed`), read again for this call and wiped after. Writes the
+ * 64-byte signature to `sig`. NATS_ERR when the connection has no such file;
+ * NATS_INVALID_ARG for NULL `nc` or `sig`, or a NULL message with a non-zero length.
+ */
+natsStatus natsConnection_Sign(natsConnection *nc, const unsigned char *message, int messageLen, unsigned char *sig);
 
 /**
  * Reconnect attempts per server before it leaves the pool (default 60; negative: no limit).

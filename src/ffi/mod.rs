@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod library;
 pub mod msg;
 pub mod options;
+pub mod security;
 pub mod reconnect;
 pub mod stats;
 pub mod subscription;
