@@ -23,6 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Not every test uses every fixture. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
 static char fx_dir_path[256];
 
 static void fx_cleanup(void)
