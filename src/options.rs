@@ -244,6 +244,8 @@ impl Options {
             return err(natsStatus::NATS_INVALID_ARG, "max pending messages must be positive");
         }
         self.max_pending_msgs = n;
+        // As nats.c: the bytes limit follows, at 1 KiB per message.
+        self.max_pending_bytes = n as i64 * 1024;
         Ok(())
     }
 }

@@ -551,7 +551,9 @@ impl ProtoHandler for Handler<'_> {
 
     fn on_err(&mut self, text: &str) {
         let e = server_error(text);
-        if e.status == natsStatus::NATS_NOT_PERMITTED {
+        // Permission and authorization errors are reported and the connection stays up (the
+        // server closes it if it wants to, which leads to a reconnect).
+        if matches!(e.status, natsStatus::NATS_NOT_PERMITTED | natsStatus::NATS_CONNECTION_AUTH_FAILED) {
             self.shared.lock().set_error(&e);
             self.shared.post(Event::Error { sub: None, status: e.status });
         } else if self.fatal.is_none() {

@@ -171,7 +171,9 @@ impl Connection {
         if st.is_closed() {
             return Err(Self::closed_error());
         }
-        if st.out.len() >= OUT_BUFFER_LIMIT {
+        // While reconnecting nothing drains the buffer: the reconnect buffer limit applies
+        // instead (checked by the encoder closure).
+        if st.out.len() >= OUT_BUFFER_LIMIT && st.status != natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
             st = self.wait_for_space(st)?;
         }
         let before = st.out.len();
@@ -198,7 +200,7 @@ impl Connection {
         let sh = &*self.shared;
         let wd = sh.opts.write_deadline_ms;
         let deadline = (wd > 0).then(|| Instant::now() + Duration::from_millis(wd as u64));
-        while st.out.len() >= OUT_BUFFER_LIMIT {
+        while st.out.len() >= OUT_BUFFER_LIMIT && st.status != natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
             if st.is_closed() {
                 return Err(Self::closed_error());
             }
@@ -441,7 +443,10 @@ impl Connection {
             st.is_connected() && !st.closing
         };
         if connected {
-            let _ = self.flush(sh.opts.timeout_ms.clamp(1, 5000));
+            // Confirm with PING/PONG that the server has everything; wait longer only when
+            // data is still waiting to be written.
+            let bound = if self.buffered().unwrap_or(0) > 0 { sh.opts.timeout_ms.clamp(500, 5000) } else { 500 };
+            let _ = self.flush(bound);
         }
         {
             let mut st = sh.lock();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::boundary::{guard, guard_val, invalid_arg, non_null, put};
 use super::msg::natsMsg;
 use crate::conn::Connection;
-use crate::status::{natsStatus, Error, Result};
+use crate::status::{natsStatus, Result};
 use crate::sub::Subscription;
 
 /// A subscription (opaque).
@@ -33,10 +33,8 @@ pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut
         }
         put(nextMsg, std::ptr::null_mut());
         let s = sub_of(sub)?;
-        if timeout < 0 {
-            return Err(Error::new(natsStatus::NATS_INVALID_TIMEOUT, "timeout must not be negative"));
-        }
-        let m = s.sub.next_msg(timeout)?;
+        // As nats.c: zero or negative means "only what is already there".
+        let m = s.sub.next_msg(timeout.max(0))?;
         put(nextMsg, Box::into_raw(Box::new(natsMsg { msg: m })));
         Ok(())
     })

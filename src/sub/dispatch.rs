@@ -33,9 +33,16 @@ impl Dispatcher {
         self.ready.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `sub` has work (messages, or it closed).
+    /// `sub` has work (messages, or it closed). Ignored once the dispatcher stopped: no
+    /// thread would serve the queue, and the reference would keep the subscription (which
+    /// owns its dedicated dispatcher) alive forever.
     pub fn schedule(&self, sub: Arc<Subscription>) {
-        self.lock().subs.push_back(sub);
+        let mut r = self.lock();
+        if r.stop {
+            return;
+        }
+        r.subs.push_back(sub);
+        drop(r);
         self.cond.notify_one();
     }
 
@@ -56,6 +63,14 @@ impl Dispatcher {
     }
 
     fn run_dedicated(&self, sub: Arc<Subscription>) {
+        self.serve_dedicated(&sub);
+        // Drop what was scheduled after the last look (a cycle with the subscription).
+        let mut r = self.lock();
+        r.stop = true;
+        r.subs.clear();
+    }
+
+    fn serve_dedicated(&self, sub: &Arc<Subscription>) {
         let (handler, idle) = match &sub.kind {
             Kind::Async { handler, idle } => (Arc::clone(handler), *idle),
             _ => return,

@@ -69,6 +69,8 @@ pub enum Script {
     Send(&'static str),
     /// Send this raw text, then close the socket.
     SendAndClose(&'static str),
+    /// Stay silent for this long, then close the socket.
+    CloseAfter(Duration),
 }
 
 /// A fake server accepting one client.
@@ -117,6 +119,10 @@ impl Fake {
                     let _ = s.write_all(t.as_bytes());
                     drain(r)
                 }
+                Script::CloseAfter(d) => {
+                    std::thread::sleep(d);
+                    let _ = s.shutdown(std::net::Shutdown::Both);
+                }
                 Script::SendAndClose(t) => {
                     let _ = s.write_all(t.as_bytes());
                     let _ = s.shutdown(std::net::Shutdown::Both);
@@ -144,5 +150,38 @@ impl Drop for Fake {
     fn drop(&mut self) {
         // The thread ends when the client closes its socket.
         self.handle.take();
+    }
+}
+
+impl Server {
+    /// Starts a server on a given port (for restarts on the same port).
+    pub fn start_on(port: u16, extra: &[&str]) -> Server {
+        let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
+        let child = Command::new(&bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let s = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("nats-server did not start on port {port}");
+    }
+
+    /// kill -9.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
