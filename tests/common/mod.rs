@@ -2,6 +2,8 @@
 //! faults a real server does not produce.
 #![allow(dead_code)]
 
+pub mod security;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
