@@ -84,12 +84,23 @@ pub fn establish(url: &ServerUrl, opts: &Options) -> Result<Established> {
     }
 
     let auth = super::auth::connect_auth(&opts.credentials, url, info.nonce.as_deref())?;
-    let connect = connect_info(opts, &info, use_tls, auth);
-    let mut out = Vec::with_capacity(256);
+    let mut connect = connect_info(opts, &info, use_tls, auth);
+    // The CONNECT holds credentials: sized so it never reallocates (which would leave copies
+    // behind), and wiped, with the secrets it was built from, once sent.
+    let secrets_len: usize = [&connect.user, &connect.pass, &connect.auth_token, &connect.jwt, &connect.nkey, &connect.sig]
+        .iter()
+        .map(|f| f.as_ref().map_or(0, |s| s.len()))
+        .sum();
+    let name_len = connect.name.as_ref().map_or(0, |n| n.len());
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(1024 + 6 * (secrets_len + name_len)));
     encoder::connect_frame(&mut out, &connect);
     out.extend_from_slice(encoder::PING);
-    // The CONNECT holds credentials: wipe the copy once sent.
-    let out = zeroize::Zeroizing::new(out);
+    {
+        use zeroize::Zeroize;
+        connect.pass.zeroize();
+        connect.auth_token.zeroize();
+        connect.sig.zeroize();
+    }
     write_all(&mut transport, &mut stream, &out, deadline)
         .map_err(|e| Error::new(e.status, format!("cannot send CONNECT: {}", e.text)))?;
 
