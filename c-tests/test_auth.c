@@ -80,6 +80,10 @@ static void check_user_password(void)
     expect_ok(opts_for(url));
     natsConnection *nc = NULL;
     CHECK_OK(natsConnection_ConnectTo(&nc, url));
+    /* Nothing to sign with. */
+    unsigned char sig[64];
+    CHECK_STATUS(natsConnection_Sign(nc, (const unsigned char *)"abc", 3, sig), NATS_ERR);
+    CHECK_STATUS(natsConnection_Sign(nc, (const unsigned char *)"abc", -1, sig), NATS_INVALID_ARG);
     natsConnection_Destroy(nc);
     nc = NULL;
     snprintf(url, sizeof(url), "nats://bob:nope@127.0.0.1:%d", srv.port);
