@@ -42,7 +42,10 @@ impl Connection {
                 let until = deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600));
                 let drained = sub.wait_drained(until);
                 conn.shared.subs().remove(&sid);
+                let ended = sub.closed_reason().filter(|r| *r != natsStatus::NATS_MAX_DELIVERED_MSGS);
                 let status = match (flushed, drained) {
+                    // Closed or unsubscribed meanwhile: that is how the drain ended.
+                    _ if ended.is_some() => ended.unwrap_or(natsStatus::NATS_OK),
                     (_, false) => natsStatus::NATS_TIMEOUT,
                     (Err(e), _) if e.status == natsStatus::NATS_TIMEOUT => natsStatus::NATS_TIMEOUT,
                     (Err(e), _) => e.status,

@@ -206,7 +206,7 @@ fn connect_info(opts: &Options, info: &ServerInfo, tls: bool, auth: super::auth:
         protocol: 1,
         echo: !opts.no_echo,
         headers: info.headers,
-        no_responders: info.headers,
+        no_responders: info.headers && !opts.no_responders_disabled,
         user: auth.user,
         pass: auth.pass,
         auth_token: auth.auth_token,

@@ -132,7 +132,8 @@ impl Connection {
     /// `natsConnection_Request*`: publishes with a reply subject and waits for one reply.
     pub fn request(&self, subject: &str, headers: Option<&Headers>, data: &[u8], timeout_ms: i64) -> Result<Msg> {
         if timeout_ms <= 0 {
-            return err(natsStatus::NATS_INVALID_TIMEOUT, "the request timeout must be positive");
+            // As nats.c: nothing can arrive in no time.
+            return err(natsStatus::NATS_TIMEOUT, "the request timeout must be positive: no reply can arrive in time");
         }
         let deadline = Instant::now() + Duration::from_millis(timeout_ms as u64);
         let reply = if self.shared.opts.old_request_style {

@@ -178,12 +178,13 @@ pub extern "C" fn natsStatus_GetText(s: natsStatusArg) -> *const c_char {
 
 /// Sets the maximum number of threads of the shared message-delivery pool (used by
 /// connections with `natsOptions_UseGlobalMessageDelivery`). The pool only grows; `max` < 1
-/// gives NATS_INVALID_ARG.
+/// gives NATS_ERR.
 #[unsafe(no_mangle)]
 pub extern "C" fn nats_SetMessageDeliveryPoolSize(max: c_int) -> natsStatus {
     guard("nats_SetMessageDeliveryPoolSize", || {
         if max < 1 {
-            return Err(invalid_arg("the pool size must be at least 1"));
+            // nats.c reports this one as a generic error.
+            return Err(crate::status::Error::new(natsStatus::NATS_ERR, "the pool size must be at least 1"));
         }
         crate::sub::dispatch::set_pool_size(max as usize);
         Ok(())

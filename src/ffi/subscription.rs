@@ -207,6 +207,15 @@ pub extern "C" fn natsSubscription_Destroy(sub: *mut natsSubscription) {
             let _ = h.conn.unsubscribe(&h.sub, None);
         }
         h.sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
+        // No handler of this subscription runs once Destroy has returned (unless Destroy is
+        // called from that handler).
+        h.sub.wait_idle();
+        let worker = h.sub.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = worker {
+            if w.thread().id() != std::thread::current().id() {
+                let _ = w.join();
+            }
+        }
         drop(h);
     })
 }
@@ -270,7 +279,10 @@ pub extern "C" fn natsSubscription_SetOnCompleteCB(sub: *mut natsSubscription, c
     guard("natsSubscription_SetOnCompleteCB", || {
         let s = sub_of(sub)?;
         if !s.sub.is_async() {
-            return Err(invalid_arg("the completion callback is for asynchronous subscriptions"));
+            return Err(crate::status::Error::new(
+                natsStatus::NATS_INVALID_SUBSCRIPTION,
+                "the completion callback is for asynchronous subscriptions",
+            ));
         }
         let c = closure as usize;
         let f = cb.map(|f| {

@@ -270,6 +270,10 @@ impl Subscription {
             if let Some(m) = st.queue.pop_front() {
                 st.pending_bytes -= m.pending_size();
                 st.delivered += 1;
+                // The server's "no responders" answer is reported, not handed out.
+                if m.is_no_responders() {
+                    return err(natsStatus::NATS_NO_RESPONDERS, "no responders were available for the request");
+                }
                 return Ok(m);
             }
             if let Some(reason) = st.closed {
