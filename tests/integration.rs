@@ -228,7 +228,7 @@ fn bounded_buffer_under_a_flood() {
     let payload = vec![7u8; 16 * 1024];
     for _ in 0..5_000 {
         c.publish("flood", None, &payload).unwrap();
-        assert!(c.buffered().unwrap() <= 2 * 8 * 1024 * 1024 + 64 * 1024);
+        assert!(c.buffered().unwrap() <= 2 * 2 * 1024 * 1024 + 64 * 1024);
     }
     c.flush(10_000).unwrap();
     assert_eq!(c.buffered(), Some(0));

@@ -336,7 +336,7 @@ impl Loop {
     }
 
     fn on_bytes(&mut self, buf: &[u8], n: usize) -> Result<(), Error> {
-        let mut h = Handler { shared: &self.shared, fatal: None };
+        let mut h = Handler { shared: &self.shared, fatal: None, last: None };
         let r = self.parser.parse(&buf[..n], &mut h);
         if let Some(e) = h.fatal {
             return Err(e);
@@ -471,6 +471,10 @@ impl Loop {
 struct Handler<'a> {
     shared: &'a Shared,
     fatal: Option<Error>,
+    /// The subscription of the previous message of this read (messages come in runs for
+    /// one subscription; this spares the table lock). A subscription removed meanwhile is
+    /// closed, so a stale entry only delivers into a closed queue, which ignores it.
+    last: Option<(u64, Arc<crate::sub::Subscription>)>,
 }
 
 impl ProtoHandler for Handler<'_> {
@@ -507,8 +511,14 @@ impl ProtoHandler for Handler<'_> {
         use std::sync::atomic::Ordering::Relaxed;
         self.shared.incoming.msgs.fetch_add(1, Relaxed);
         self.shared.incoming.bytes.fetch_add(m.payload.len() as u64, Relaxed);
-        let sub = self.shared.subs().get(&m.sid).cloned();
-        let Some(sub) = sub else { return };
+        let sub = match &self.last {
+            Some((sid, s)) if *sid == m.sid => Arc::clone(s),
+            _ => {
+                let Some(s) = self.shared.subs().get(&m.sid).cloned() else { return };
+                self.last = Some((m.sid, Arc::clone(&s)));
+                s
+            }
+        };
         let mut msg = Msg::new(m.subject, m.reply, m.payload);
         msg.sid = m.sid;
         if let Some(h) = m.header {

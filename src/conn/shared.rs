@@ -20,7 +20,7 @@ use super::pongs::PongQueue;
 
 /// The outgoing buffer is bounded: a publisher that finds it this full waits for the event
 /// loop to take it (memory stays bounded whatever the publish rate).
-pub const OUT_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
+pub const OUT_BUFFER_LIMIT: usize = 2 * 1024 * 1024;
 
 /// What is guarded by the connection lock. Held only for short, non-blocking sections.
 pub struct State {

@@ -10,16 +10,35 @@ fn is_blank(c: char) -> bool {
 
 /// Checks non-emptiness, blanks and empty tokens; `what` names the thing in messages.
 fn check_tokens(s: &str, what: &str) -> Result<()> {
-    if s.is_empty() {
+    // One pass over the bytes (this runs for every publish): whitespace anywhere, or a dot
+    // at the start, at the end or after another dot, is refused.
+    let b = s.as_bytes();
+    let mut prev_dot = true;
+    let mut bad_token = false;
+    let mut blank = false;
+    for &c in b {
+        match c {
+            b'.' => {
+                bad_token |= prev_dot;
+                prev_dot = true;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                blank = true;
+                prev_dot = false;
+            }
+            _ => prev_dot = false,
+        }
+    }
+    if b.is_empty() {
         return err(NATS_INVALID_SUBJECT, format!("{what} is empty"));
     }
-    if s.contains(is_blank) {
+    if blank {
         return err(
             NATS_INVALID_SUBJECT,
             format!("{what} '{}' contains whitespace", s.escape_debug()),
         );
     }
-    if s.split('.').any(str::is_empty) {
+    if bad_token || prev_dot {
         return err(
             NATS_INVALID_SUBJECT,
             format!("{what} '{s}' has an empty token"),
