@@ -880,10 +880,108 @@ static void check_subscriptions_survive(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Options                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void noop_conn_cb(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+}
+
+static int64_t zero_delay(natsConnection *nc, int attempts, void *closure)
+{
+    (void)nc;
+    (void)attempts;
+    (void)closure;
+    return 0;
+}
+
+static void check_options(void)
+{
+    natsOptions *o = NULL;
+    CHECK_OK(natsOptions_Create(&o));
+    CHECK_OK(natsOptions_SetAllowReconnect(o, true));
+    CHECK_OK(natsOptions_SetMaxReconnect(o, -1));
+    CHECK_OK(natsOptions_SetMaxReconnect(o, -5));
+    CHECK_OK(natsOptions_SetMaxReconnect(o, 0));
+    CHECK_OK(natsOptions_SetMaxReconnect(o, 1000));
+    CHECK_OK(natsOptions_SetReconnectWait(o, 0));
+    CHECK_OK(natsOptions_SetReconnectWait(o, 2000));
+    CHECK_STATUS(natsOptions_SetReconnectWait(o, -1), NATS_INVALID_ARG);
+    CHECK_OK(natsOptions_SetReconnectJitter(o, 0, 0));
+    CHECK_OK(natsOptions_SetReconnectJitter(o, 100, 1000));
+    CHECK_STATUS(natsOptions_SetReconnectJitter(o, -1, 0), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetReconnectJitter(o, 0, -1), NATS_INVALID_ARG);
+    CHECK_OK(natsOptions_SetReconnectBufSize(o, 0));
+    CHECK_OK(natsOptions_SetReconnectBufSize(o, 1));
+    CHECK_STATUS(natsOptions_SetReconnectBufSize(o, -1), NATS_INVALID_ARG);
+    CHECK_OK(natsOptions_SetCustomReconnectDelay(o, zero_delay, NULL));
+    CHECK_OK(natsOptions_SetCustomReconnectDelay(o, NULL, NULL));
+    CHECK_OK(natsOptions_SetReconnectedCB(o, noop_conn_cb, NULL));
+    CHECK_OK(natsOptions_SetReconnectedCB(o, NULL, NULL));
+    CHECK_OK(natsOptions_SetRetryOnFailedConnect(o, false, noop_conn_cb, NULL));
+
+    CHECK_STATUS(natsOptions_SetAllowReconnect(NULL, true), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetMaxReconnect(NULL, 1), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetReconnectWait(NULL, 1), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetReconnectJitter(NULL, 1, 1), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetReconnectBufSize(NULL, 10), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetCustomReconnectDelay(NULL, zero_delay, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetReconnectedCB(NULL, noop_conn_cb, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetDiscoveredServersCB(NULL, noop_conn_cb, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsOptions_SetIgnoreDiscoveredServers(NULL, true), NATS_INVALID_ARG);
+    natsOptions_Destroy(o);
+
+    CHECK(!natsConnection_IsReconnecting(NULL));
+    CHECK(!natsConnection_IsDraining(NULL));
+    CHECK_EQ(natsConnection_Status(NULL), NATS_CONN_STATUS_CLOSED);
+    char **servers = NULL;
+    int count = 0;
+    CHECK_STATUS(natsConnection_GetDiscoveredServers(NULL, &servers, &count), NATS_INVALID_ARG);
+}
+
+/* MaxReconnect 0: no attempt at all, the connection closes at once even
+ * though the server is back. AllowReconnect false: the same. */
+static void check_no_reconnect(bool allow)
+{
+    test_server srv;
+    server_start(&srv, NULL);
+    conn_events ev;
+    events_init(&ev);
+    counting_delay cd;
+    memset(&cd, 0, sizeof(cd));
+    cd.main_thread = pthread_self();
+    natsOptions *o = base_opts(srv.url, &ev);
+    CHECK_OK(natsOptions_SetAllowReconnect(o, allow));
+    CHECK_OK(natsOptions_SetMaxReconnect(o, allow ? 0 : 10));
+    CHECK_OK(natsOptions_SetCustomReconnectDelay(o, count_delay, &cd));
+    natsConnection *nc = NULL;
+    CHECK_OK(natsConnection_Connect(&nc, o));
+    natsOptions_Destroy(o);
+
+    server_kill(&srv);
+    CHECK_MSG(WAIT_FOR(atomic_load(&ev.closed) == 1, 10000), "not closed (allow %d)", allow);
+    CHECK_SEQ(&ev, "DC");
+    CHECK_EQ(atomic_load(&cd.calls), 0);
+    CHECK_EQ(natsConnection_Status(nc), NATS_CONN_STATUS_CLOSED);
+    CHECK_EQ(stat_reconnects(nc), 0);
+    server_restart(&srv);
+    test_sleep_ms(100);
+    CHECK_SEQ(&ev, "DC");
+    CHECK_STATUS(natsConnection_PublishString(nc, "x", "y"), NATS_CONNECTION_CLOSED);
+    natsConnection_Destroy(nc);
+    server_stop(&srv);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(void)
 {
     test_init("test_reconnect");
+
+    test_log("options");
+    check_options();
 
     test_log("flood across kill -9 and restart");
     check_flood_restart();
@@ -892,6 +990,8 @@ int main(void)
     test_log("giving up after MaxReconnect");
     check_give_up();
     check_custom_delay_give_up();
+    check_no_reconnect(true);
+    check_no_reconnect(false);
     test_log("reconnect buffer");
     check_reconnect_buffer();
     test_log("flush when the connection drops");
