@@ -460,7 +460,7 @@ const char *natsStatus_GetText(natsStatus s);
 /**
  * Sets the maximum number of threads of the shared message-delivery pool (used by
  * connections with `natsOptions_UseGlobalMessageDelivery`). The pool only grows; `max` < 1
- * gives NATS_INVALID_ARG.
+ * gives NATS_ERR.
  */
 natsStatus nats_SetMessageDeliveryPoolSize(int max);
 

@@ -37,7 +37,7 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
 fn run(shared: Arc<Shared>, rx: Receiver<Event>) {
     while let Ok(ev) = rx.recv() {
         let closed = matches!(ev, Event::Closed);
-        if !shared.destroyed.load(Ordering::Acquire) {
+        if !shared.destroyed.load(Ordering::Acquire) && !shared.quiet.load(Ordering::Acquire) {
             let _ = catch_unwind(AssertUnwindSafe(|| dispatch(&shared, ev)));
         }
         if closed {

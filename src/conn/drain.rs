@@ -17,6 +17,13 @@ impl Connection {
     /// queue to be consumed, then closes the subscription with the completion status
     /// (NATS_TIMEOUT when `timeout_ms` > 0 passed first).
     pub fn drain_subscription(&self, sub: &Arc<Subscription>, timeout_ms: i64) -> Result<()> {
+        if self.shared.lock().draining {
+            return Err(Error::new(natsStatus::NATS_DRAINING, "the connection is draining: its subscriptions are drained with it"));
+        }
+        self.drain_subscription_inner(sub, timeout_ms)
+    }
+
+    fn drain_subscription_inner(&self, sub: &Arc<Subscription>, timeout_ms: i64) -> Result<()> {
         if self.shared.lock().is_closed() {
             return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed"));
         }
@@ -74,10 +81,11 @@ impl Connection {
                 return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed"));
             }
             if st.draining {
-                return Err(Error::new(natsStatus::NATS_DRAINING, "the connection is already draining"));
+                // As nats.c: asking again is fine.
+                return Ok(());
             }
             if st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
-                return Err(Error::new(natsStatus::NATS_CONNECTION_DISCONNECTED, "cannot drain while reconnecting"));
+                return Err(Error::new(natsStatus::NATS_ILLEGAL_STATE, "cannot drain while reconnecting"));
             }
             st.draining = true;
             st.status = natsConnStatus::NATS_CONN_STATUS_DRAINING_SUBS;
@@ -95,7 +103,7 @@ impl Connection {
             self.shared.subs().values().filter(|s| !matches!(s.kind, crate::sub::Kind::Inline(_))).cloned().collect();
         let left = |d: Instant| d.saturating_duration_since(Instant::now()).as_millis() as i64;
         for s in &subs {
-            let _ = self.drain_subscription(s, left(deadline).max(1));
+            let _ = self.drain_subscription_inner(s, left(deadline).max(1));
         }
         let mut timed_out = false;
         for s in &subs {

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
+use std::os::fd::AsRawFd;
 
 use crate::msg::Msg;
 use crate::proto::encoder;
@@ -72,6 +74,11 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
         };
         if initial {
             lp.after_connect(true);
+        } else if lp.transport.is_plain() {
+            let mut st = shared.lock();
+            if st.is_connected() {
+                st.direct = Some(Arc::clone(&lp.sock));
+            }
         }
         lp.run();
     }));
@@ -83,7 +90,8 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
 struct Loop {
     shared: Arc<Shared>,
     poll: Poll,
-    sock: TcpStream,
+    /// Shared with callers for direct writes (see `State::push_out`).
+    sock: Arc<TcpStream>,
     transport: Transport,
     parser: Parser,
     rbuf: Vec<u8>,
@@ -106,8 +114,8 @@ impl Loop {
         let rbuf_size = shared.opts.io_buf_size.clamp(4096, 256 * 1024).max(64 * 1024);
         let interval = Duration::from_millis(shared.opts.ping_interval_ms.max(1) as u64);
         est.stream.set_nonblocking(true)?;
-        let mut sock = TcpStream::from_std(est.stream);
-        poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        let sock = Arc::new(TcpStream::from_std(est.stream));
+        poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), SOCK, Interest::READABLE | Interest::WRITABLE)?;
         let mut lp = Loop {
             shared,
             poll,
@@ -137,8 +145,8 @@ impl Loop {
     /// Replaces the socket after a reconnect.
     fn install(&mut self, est: Established) -> io::Result<()> {
         est.stream.set_nonblocking(true)?;
-        let mut sock = TcpStream::from_std(est.stream);
-        self.poll.registry().register(&mut sock, SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        let sock = Arc::new(TcpStream::from_std(est.stream));
+        self.poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), SOCK, Interest::READABLE | Interest::WRITABLE)?;
         self.sock = sock;
         self.transport = est.transport;
         self.set_limits(est.info.max_payload);
@@ -199,7 +207,8 @@ impl Loop {
     /// The socket broke: keep the publishes (a half-written one whole), fail the flushes,
     /// tell the user, and leave the connection RECONNECTING.
     fn begin_reconnect(&mut self, cause: Error) {
-        let _ = self.poll.registry().deregister(&mut self.sock);
+        let _ = self.poll.registry().deregister(&mut SourceFd(&self.sock.as_raw_fd()));
+        self.shared.lock().direct = None;
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         {
             let mut st = self.shared.lock();
@@ -244,6 +253,7 @@ impl Loop {
             reconnect::keep_publishes(&st.out, 0, &mut out);
             st.out = out;
             st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
+            st.direct = self.transport.is_plain().then(|| Arc::clone(&self.sock));
             st.wake_pending = true;
             st.pings_out = 0;
             if !first {
@@ -314,7 +324,7 @@ impl Loop {
     /// Reads until `WouldBlock` or the budget; parses what arrives.
     fn read_some(&mut self) -> Result<(), Error> {
         for _ in 0..READ_BUDGET {
-            match self.transport.read(&mut self.sock, &mut self.rbuf) {
+            match self.transport.read(&mut &*self.sock, &mut self.rbuf) {
                 Ok(0) => {
                     return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection"));
                 }
@@ -353,7 +363,7 @@ impl Loop {
         loop {
             // Bytes the transport holds (TLS records) go out first.
             if self.writable {
-                match self.transport.flush(&mut self.sock) {
+                match self.transport.flush(&mut &*self.sock) {
                     Ok(true) => {}
                     Ok(false) => {
                         self.writable = false;
@@ -396,7 +406,7 @@ impl Loop {
             if budget == 0 {
                 return Ok(true);
             }
-            match self.transport.write(&mut self.sock, &self.pending[self.pos..]) {
+            match self.transport.write(&mut &*self.sock, &self.pending[self.pos..]) {
                 Ok(0) => return Err(Error::new(natsStatus::NATS_IO_ERROR, "write error: the socket accepted nothing")),
                 Ok(n) => {
                     self.pos += n;

@@ -110,11 +110,27 @@ impl Connection {
                 st.set_error(&e);
                 st.url = None;
             }
+            let waits = opts.callbacks.connected.is_none();
+            self.shared.quiet.store(waits, Ordering::Release);
             let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, None));
             if let Err(se) = started {
                 let se = Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot start connection threads: {se}"));
                 self.shared.finish_close(Some(se.clone()));
                 return Err(se);
+            }
+            if opts.callbacks.connected.is_none() {
+                // Without a connected callback the caller could not learn when it worked:
+                // as nats.c, Connect itself waits for the retries.
+                let mut st = self.shared.lock();
+                while st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING && !st.closing {
+                    st = self.shared.cond.wait_timeout(st, Duration::from_millis(100)).unwrap_or_else(|p| p.into_inner()).0;
+                }
+                if st.is_connected() {
+                    self.shared.quiet.store(false, Ordering::Release);
+                    return Ok(());
+                }
+                let text = st.last_error.as_ref().map(|(_, t)| t.to_string_lossy().into_owned()).unwrap_or_default();
+                return err(natsStatus::NATS_NO_SERVER, format!("no server could be reached: {text}"));
             }
             return err(
                 natsStatus::NATS_NOT_YET_CONNECTED,
@@ -166,6 +182,11 @@ impl Connection {
     /// buffer is full, and wakes the event loop when it is not already going to look at the
     /// buffer. `encode` may refuse (e.g. max payload) before writing anything.
     fn append<F: FnOnce(&mut State) -> Result<()>>(&self, encode: F) -> Result<()> {
+        self.append_ex(false, encode)
+    }
+
+    /// `append`, optionally writing directly when the loop is idle (latency-bound callers).
+    fn append_ex<F: FnOnce(&mut State) -> Result<()>>(&self, direct_ok: bool, encode: F) -> Result<()> {
         let sh = &*self.shared;
         let mut st = sh.lock();
         if st.is_closed() {
@@ -179,8 +200,7 @@ impl Connection {
         let before = st.out.len();
         encode(&mut st)?;
         st.appended += (st.out.len() - before) as u64;
-        let wake = !st.wake_pending;
-        st.wake_pending = true;
+        let wake = st.push_out(before == 0, direct_ok);
         if sh.opts.send_asap {
             let target = st.appended;
             drop(st);
@@ -249,13 +269,25 @@ impl Connection {
     /// Publish with optional headers (HPUB). Headers need a server that supports them, and
     /// count toward the maximum payload.
     pub fn publish_full(&self, subject: &str, reply: Option<&str>, headers: Option<&Headers>, data: &[u8]) -> Result<()> {
+        self.publish_ex(subject, reply, headers, data, false)
+    }
+
+    /// Publish; `direct_ok` lets an idle connection write from this thread (requests).
+    pub(crate) fn publish_ex(
+        &self,
+        subject: &str,
+        reply: Option<&str>,
+        headers: Option<&Headers>,
+        data: &[u8],
+        direct_ok: bool,
+    ) -> Result<()> {
         check_publish_subject(subject)?;
         if let Some(r) = reply {
             // As nats.c reports a bad reply: an invalid argument.
             check_reply_subject(r).map_err(|e| Error::new(natsStatus::NATS_INVALID_ARG, e.text))?;
         }
         let block = headers.map(|h| h.encoded());
-        self.append(|st| {
+        self.append_ex(direct_ok, |st| {
             let hdr_len = block.as_ref().map_or(0, |b| b.len());
             if block.is_some() && !st.info.headers {
                 return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support message headers");
@@ -265,7 +297,10 @@ impl Connection {
                     Some(b) => encoder::hpub_frame_len(subject, reply, b.len(), data.len()),
                     None => encoder::pub_frame_len(subject, reply, data.len()),
                 };
-                if st.out.len() + frame > self.shared.opts.reconnect_buf_size {
+                // As nats.c: refused once the buffer holds its size (the message that crosses
+                // the limit is still taken).
+                let _ = frame;
+                if st.out.len() >= self.shared.opts.reconnect_buf_size {
                     return err(
                         natsStatus::NATS_INSUFFICIENT_BUFFER,
                         format!("the reconnect buffer ({} bytes) is full", self.shared.opts.reconnect_buf_size),
@@ -310,10 +345,10 @@ impl Connection {
             return Err(Self::closed_error());
         }
         let id = st.pongs.push_flush();
+        let fresh = st.out.is_empty();
         st.out.extend_from_slice(encoder::PING);
         st.appended += encoder::PING.len() as u64;
-        if !st.wake_pending {
-            st.wake_pending = true;
+        if st.push_out(fresh, true) {
             sh.wake();
         }
         loop {

@@ -141,7 +141,7 @@ impl Connection {
         } else {
             let mux = self.resp_mux()?;
             let (id, inbox) = mux.register();
-            if let Err(e) = self.publish_full(subject, Some(&inbox), headers, data) {
+            if let Err(e) = self.publish_ex(subject, Some(&inbox), headers, data, true) {
                 mux.forget(id);
                 return Err(e);
             }

@@ -52,12 +52,48 @@ pub struct State {
     pub out_bytes: u64,
     /// Connection drain in progress: no new subscriptions.
     pub draining: bool,
+    /// The socket, for callers to write to directly while the event loop has nothing in
+    /// flight (clear-text connections only; `None` otherwise).
+    pub direct: Option<Arc<mio::net::TcpStream>>,
 }
 
 impl State {
     pub fn set_error(&mut self, e: &Error) {
         let text = CString::new(e.text.replace('\0', " ")).unwrap_or_default();
         self.last_error = Some((e.status, text));
+    }
+
+    /// After appending to `out` (which was empty before when `fresh`): when the event loop
+    /// has nothing in flight, write straight to the socket from this thread — a lone
+    /// publish or flush PING then costs no thread hand-off. Returns true when the loop must
+    /// be woken to write what is left.
+    ///
+    /// Only latency-bound operations (flush, request) write directly: publishes always go
+    /// through the loop, so that a flood never costs a syscall per message.
+    pub fn push_out(&mut self, fresh: bool, direct_ok: bool) -> bool {
+        if self.wake_pending {
+            return false;
+        }
+        if fresh && direct_ok && self.is_connected() {
+            if let Some(sock) = self.direct.clone() {
+                use std::io::Write;
+                // With `wake_pending` false the loop holds no unwritten bytes and cannot start
+                // writing without this lock, so bytes cannot interleave.
+                match (&*sock).write(&self.out) {
+                    Ok(n) => {
+                        self.written += n as u64;
+                        if n == self.out.len() {
+                            self.out.clear();
+                            return false;
+                        }
+                        self.out.drain(..n);
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        self.wake_pending = true;
+        true
     }
 
     /// Connected, possibly draining.
@@ -96,6 +132,9 @@ pub struct Shared {
     pub handle: AtomicUsize,
     /// Set by Destroy: no callback may run from then on.
     pub destroyed: AtomicBool,
+    /// Callbacks are not run while set (a Connect that waits for its own retries reports
+    /// the outcome itself).
+    pub quiet: AtomicBool,
     pub incoming: InCounters,
     pub events: Mutex<Option<Sender<Event>>>,
     pub loop_thread: Mutex<Option<JoinHandle<()>>>,
@@ -131,6 +170,7 @@ impl Shared {
                 out_msgs: 0,
                 out_bytes: 0,
                 draining: false,
+                direct: None,
             }),
             cond: Condvar::new(),
             waker: OnceLock::new(),
@@ -138,6 +178,7 @@ impl Shared {
             next_sid: AtomicU64::new(1),
             handle: AtomicUsize::new(0),
             destroyed: AtomicBool::new(false),
+            quiet: AtomicBool::new(false),
             incoming: InCounters::default(),
             events: Mutex::new(None),
             loop_thread: Mutex::new(None),
@@ -186,6 +227,7 @@ impl Shared {
                 st.set_error(e);
             }
             st.pongs.fail_all(natsStatus::NATS_CONNECTION_CLOSED);
+            st.direct = None;
             st.out.clear();
             st.in_flight = 0;
         }

@@ -16,6 +16,11 @@ pub enum Transport {
 }
 
 impl Transport {
+    /// Clear text: callers may write to the socket directly.
+    pub fn is_plain(&self) -> bool {
+        matches!(self, Transport::Plain)
+    }
+
     /// Reads decrypted bytes into `buf`. `Ok(0)` is end of stream. TLS failures (a bad
     /// record, an alert from the server) are `InvalidData` errors carrying the rustls error.
     pub fn read<S: Read + Write>(&mut self, sock: &mut S, buf: &mut [u8]) -> io::Result<usize> {

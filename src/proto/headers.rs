@@ -27,8 +27,10 @@ fn check_key(key: &str) -> Result<()> {
         return err(natsStatus::NATS_INVALID_ARG, "header key must not be empty");
     }
     // A colon or a line break would change the meaning of the header block on the wire.
-    if key.bytes().any(|b| b == b':' || b == b'\r' || b == b'\n' || b == 0) {
-        return err(natsStatus::NATS_INVALID_ARG, format!("header key '{}' contains ':' or a line break", key.escape_debug()));
+    // Surrounding blanks would be lost when the block is parsed on the other side.
+    let edge_blank = key.starts_with([' ', '\t']) || key.ends_with([' ', '\t']);
+    if edge_blank || key.bytes().any(|b| b == b':' || b == b'\r' || b == b'\n' || b == 0) {
+        return err(natsStatus::NATS_INVALID_ARG, format!("header key '{}' contains ':', a line break or surrounding blanks", key.escape_debug()));
     }
     Ok(())
 }
