@@ -65,7 +65,7 @@ pub struct Options {
     pub io_buf_size: usize,
     pub send_asap: bool,
     pub no_echo: bool,
-    /// 0: no deadline.
+    /// 0: no deadline. 10 s by default (nats.c has none: its blocking writes can freeze).
     pub write_deadline_ms: i64,
     pub allow_reconnect: bool,
     pub ignore_discovered_servers: bool,
@@ -109,7 +109,7 @@ impl Default for Options {
             io_buf_size: 32 * 1024,
             send_asap: false,
             no_echo: false,
-            write_deadline_ms: 0,
+            write_deadline_ms: 10_000,
             allow_reconnect: true,
             ignore_discovered_servers: false,
             max_pending_msgs: 65536,

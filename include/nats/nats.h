@@ -591,8 +591,9 @@ natsStatus natsOptions_SetSendAsap(natsOptions *opts, bool sendAsap);
 natsStatus natsOptions_SetNoEcho(natsOptions *opts, bool noEcho);
 
 /**
- * Write deadline in milliseconds (0: none): when the server stops reading for that long the
- * connection fails instead of blocking publishers forever. Negative: NATS_INVALID_ARG.
+ * Write deadline in milliseconds: when the server stops reading for that long the
+ * connection fails (and reconnects if allowed) instead of blocking publishers forever.
+ * The default is 10 seconds; 0 removes the deadline. Negative: NATS_INVALID_ARG.
  */
 natsStatus natsOptions_SetWriteDeadline(natsOptions *opts, int64_t deadline);
 

@@ -167,8 +167,9 @@ pub extern "C" fn natsOptions_SetNoEcho(opts: *mut natsOptions, noEcho: bool) ->
     })
 }
 
-/// Write deadline in milliseconds (0: none): when the server stops reading for that long the
-/// connection fails instead of blocking publishers forever. Negative: NATS_INVALID_ARG.
+/// Write deadline in milliseconds: when the server stops reading for that long the
+/// connection fails (and reconnects if allowed) instead of blocking publishers forever.
+/// The default is 10 seconds; 0 removes the deadline. Negative: NATS_INVALID_ARG.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsOptions_SetWriteDeadline(opts: *mut natsOptions, deadline: i64) -> natsStatus {
     with_opts("natsOptions_SetWriteDeadline", opts, |o| o.set_write_deadline(deadline))
