@@ -26,7 +26,7 @@ pub type natsErrHandler = Option<
     unsafe extern "C" fn(nc: *mut natsConnection, subscription: *mut natsSubscription, err: natsStatus, closure: *mut c_void),
 >;
 
-fn with_opts(func: &'static str, opts: *mut natsOptions, f: impl FnOnce(&mut Options) -> Result<()>) -> natsStatus {
+pub(crate) fn with_opts(func: &'static str, opts: *mut natsOptions, f: impl FnOnce(&mut Options) -> Result<()>) -> natsStatus {
     guard(func, || f(&mut non_null_mut(opts, "options")?.opts))
 }
 
@@ -190,7 +190,7 @@ pub extern "C" fn natsOptions_SetErrorHandler(opts: *mut natsOptions, errHandler
     })
 }
 
-fn conn_cb(cb: natsConnectionHandler, closure: *mut c_void) -> Option<crate::options::ConnCallback> {
+pub(crate) fn conn_cb(cb: natsConnectionHandler, closure: *mut c_void) -> Option<crate::options::ConnCallback> {
     let c = closure as usize;
     cb.map(|f| {
         Arc::new(move |nc: usize| {

@@ -3,28 +3,13 @@
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use super::boundary::{guard, invalid_arg, non_null_mut};
+use super::boundary::{guard, invalid_arg};
 use super::connection::{conn_of, natsConnection};
-use super::options::{natsConnectionHandler, natsOptions};
-use crate::options::Options;
-use crate::status::{natsStatus, Result};
+use super::options::{conn_cb, natsConnectionHandler, natsOptions, with_opts};
+use crate::status::natsStatus;
 
 /// Returns the delay in milliseconds before the next reconnect pass (`attempts` so far).
 pub type natsCustomReconnectDelayHandler = Option<unsafe extern "C" fn(nc: *mut natsConnection, attempts: c_int, closure: *mut c_void) -> i64>;
-
-fn with_opts(func: &'static str, opts: *mut natsOptions, f: impl FnOnce(&mut Options) -> Result<()>) -> natsStatus {
-    guard(func, || f(&mut non_null_mut(opts, "options")?.opts))
-}
-
-fn conn_cb(cb: natsConnectionHandler, closure: *mut c_void) -> Option<crate::options::ConnCallback> {
-    let c = closure as usize;
-    cb.map(|f| {
-        Arc::new(move |nc: usize| {
-            // SAFETY: the user's callback with the handle it expects.
-            unsafe { f(nc as *mut natsConnection, c as *mut c_void) }
-        }) as crate::options::ConnCallback
-    })
-}
 
 /// Reconnect attempts per server before it leaves the pool (default 60; negative: no limit).
 #[unsafe(no_mangle)]
