@@ -9,6 +9,11 @@
  *   bench [-s URL] [-n NAME] flushrtt COUNT
  *   bench [-s URL] [-n NAME] pubsub SIZE COUNT
  *   bench [-s URL] [-n NAME] rawping COUNT
+ *   bench [-s URL] [-n NAME] pub4 SIZE COUNT
+ *   bench [-s URL] [-n NAME] syncsub SIZE COUNT
+ *   bench [-s URL] [-n NAME] asyncsub SIZE COUNT
+ *   bench [-s URL] [-n NAME] reqrep COUNT
+ *   bench [-n NAME] sink SIZE COUNT
  *
  * URL defaults to $NATS_URL. NAME is echoed as impl=NAME in the output.
  *
@@ -25,6 +30,23 @@
  *             messages; rate = received / (last receive - first publish).
  *   rawping   plain TCP socket, no client library: CONNECT once, then COUNT
  *             timed PING/PONG exchanges. The floor for the flush RTT.
+ *   pub4      like pub, but 4 threads share one connection, each publishing
+ *             COUNT/4 messages; rate = COUNT / (start .. final flush).
+ *   syncsub   natsConnection_SubscribeSync + natsSubscription_NextMsg loop.
+ *             The messages come from a plain TCP publisher thread (no
+ *             library code) on another connection, paced so that at most
+ *             RAW_WINDOW messages are in flight; rate = received / (first
+ *             .. last receive). CPU excludes the publisher thread.
+ *   asyncsub  same, with a natsConnection_Subscribe handler counting.
+ *   reqrep    an async subscriber on a second connection answers with
+ *             natsConnection_Publish to the reply subject; the main thread
+ *             calls natsConnection_Request COUNT times in sequence, each
+ *             timed. Payload REQ_SIZE bytes.
+ *   sink      no nats-server: a child process listens on a free loopback
+ *             port, sends INFO, answers PING with PONG and discards the
+ *             rest, parsing PUB/HPUB to skip payloads and count messages.
+ *             The client publishes COUNT messages to it and flushes. The
+ *             sink's CPU is not part of cpu_ns_per_msg (other process).
  *
  * cpu_ns_per_msg is user+sys CPU time of the whole process (all threads)
  * during the measured phase divided by the number of messages (for
@@ -43,9 +65,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +78,10 @@
 
 #define FLUSH_TIMEOUT_MS 120000
 #define SUB_IDLE_TIMEOUT_MS 3000
+#define PUB_THREADS 4
+#define RAW_WINDOW 50000
+#define REQ_SIZE 16
+#define REQ_TIMEOUT_MS 5000
 
 static const char *g_url;
 static const char *g_name = "unknown";
@@ -139,6 +168,23 @@ static double cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec * 1e-6
          + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec * 1e-6;
+}
+
+/* CPU time of the calling thread only. */
+static double thread_cpu_s(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec * 1e-6
+         + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec * 1e-6;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+    nanosleep(&ts, NULL);
 }
 
 static long parse_long(const char *s, const char *what, long min)
@@ -582,6 +628,599 @@ static void mode_rawping(long count)
     free(lat);
 }
 
+/* --------------------------------------------------------------- pub4 */
+
+struct pub4_state {
+    natsConnection *nc;
+    pthread_barrier_t *start;
+    const char *subj;
+    const char *buf;
+    long size;
+    long count;
+};
+
+static void *pub4_thread(void *arg)
+{
+    struct pub4_state *st = arg;
+    long i;
+
+    pthread_barrier_wait(st->start);
+    for (i = 0; i < st->count; i++) {
+        natsStatus s = natsConnection_Publish(st->nc, st->subj, st->buf, (int) st->size);
+        if (s != NATS_OK)
+            fail("publish #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
+    }
+    return NULL;
+}
+
+static void mode_pub4(long size, long count)
+{
+    natsConnection *nc = connect_to();
+    const char *subj = "bench.pub4";
+    char *buf = payload(size);
+    long warm = count / 10 < 10000 ? count / 10 : 10000;
+    struct pub4_state st[PUB_THREADS];
+    pthread_t th[PUB_THREADS];
+    pthread_barrier_t start;
+    double t0, t1, c0, c1, el;
+    uint64_t before, after;
+    long i;
+
+    for (i = 0; i < warm; i++)
+        check(natsConnection_Publish(nc, subj, buf, (int) size), "warmup publish");
+    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "warmup flush");
+    before = out_msgs(nc);
+
+    pthread_barrier_init(&start, NULL, PUB_THREADS + 1);
+    for (i = 0; i < PUB_THREADS; i++) {
+        st[i].nc = nc;
+        st[i].start = &start;
+        st[i].subj = subj;
+        st[i].buf = buf;
+        st[i].size = size;
+        st[i].count = count / PUB_THREADS + (i < count % PUB_THREADS ? 1 : 0);
+        if (pthread_create(&th[i], NULL, pub4_thread, &st[i]) != 0)
+            fail("pthread_create failed");
+    }
+    c0 = cpu_s();
+    t0 = now_s();
+    pthread_barrier_wait(&start);
+    for (i = 0; i < PUB_THREADS; i++)
+        pthread_join(th[i], NULL);
+    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "flush");
+    t1 = now_s();
+    c1 = cpu_s();
+    pthread_barrier_destroy(&start);
+
+    after = out_msgs(nc);
+    if (after - before != (uint64_t) count)
+        fail("stats report %llu messages sent, expected %ld",
+             (unsigned long long) (after - before), count);
+
+    el = t1 - t0;
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("threads=%d", PUB_THREADS);
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) count / el);
+    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+
+    natsConnection_Destroy(nc);
+    free(buf);
+}
+
+/* ------------------------------------------------------ raw publisher */
+
+/*
+ * A publisher that speaks the protocol over a plain socket, so that the only
+ * client library code running is the subscriber's. It keeps at most
+ * RAW_WINDOW messages ahead of what the subscriber has counted, which keeps
+ * the server from declaring the subscriber a slow consumer.
+ */
+struct rawpub {
+    const char *subj;
+    long size;
+    long count;
+    atomic_long *received;  /* advanced by the subscriber */
+    atomic_int stop;        /* set by the subscriber side when it gives up */
+    long sent;
+    double cpu_s;           /* CPU time used by this thread */
+    int stalled;
+};
+
+static void *rawpub_thread(void *arg)
+{
+    static const char connect_cmd[] =
+        "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
+        "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
+    struct rawpub *rp = arg;
+    struct linebuf *lb = calloc(1, sizeof(*lb));
+    double c0 = thread_cpu_s();
+    char head[512], line[4096];
+    size_t hl, msglen;
+    long per_chunk, i;
+    char *chunk;
+
+    if (!lb)
+        fail("out of memory");
+    lb->fd = tcp_connect(g_url);
+    read_line(lb, line, sizeof(line));
+    if (strncmp(line, "INFO", 4) != 0)
+        fail("raw publisher: expected INFO from server");
+    send_all(lb->fd, connect_cmd, sizeof(connect_cmd) - 1);
+    wait_pong(lb);
+
+    hl = (size_t) snprintf(head, sizeof(head), "PUB %s %ld\r\n", rp->subj, rp->size);
+    msglen = hl + (size_t) rp->size + 2;
+    per_chunk = (long) (65536 / msglen);
+    if (per_chunk < 1)
+        per_chunk = 1;
+    chunk = malloc((size_t) per_chunk * msglen);
+    if (!chunk)
+        fail("out of memory");
+    for (i = 0; i < per_chunk; i++) {
+        char *m = chunk + (size_t) i * msglen;
+        long j;
+
+        memcpy(m, head, hl);
+        for (j = 0; j < rp->size; j++)
+            m[hl + (size_t) j] = (char) ('a' + j % 26);
+        memcpy(m + hl + (size_t) rp->size, "\r\n", 2);
+    }
+
+    while (rp->sent < rp->count && !atomic_load(&rp->stop)) {
+        long room = RAW_WINDOW - (rp->sent - atomic_load_explicit(rp->received, memory_order_relaxed));
+        long n = rp->count - rp->sent;
+
+        if (n > per_chunk)
+            n = per_chunk;
+        if (n > room)
+            n = room;
+        if (n < per_chunk && rp->sent + n < rp->count) {
+            /* Wait for the subscriber to make room for a whole chunk. */
+            sleep_us(20);
+            continue;
+        }
+        send_all(lb->fd, chunk, (size_t) n * msglen);
+        rp->sent += n;
+    }
+    if (!atomic_load(&rp->stop)) {
+        send_all(lb->fd, "PING\r\n", 6);
+        wait_pong(lb);
+    } else {
+        rp->stalled = rp->sent < rp->count;
+    }
+    close(lb->fd);
+    free(chunk);
+    free(lb);
+    rp->cpu_s = thread_cpu_s() - c0;
+    return NULL;
+}
+
+/* --------------------------------------------------- syncsub, asyncsub */
+
+struct async_state {
+    atomic_long received;
+    long expected;
+    double first_recv;
+    double last_recv;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int done;
+};
+
+static void on_bench_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct async_state *st = closure;
+    /* Only the subscription's delivery thread writes the counter. */
+    long n = atomic_load_explicit(&st->received, memory_order_relaxed) + 1;
+    double t = now_s();
+
+    (void) nc;
+    (void) sub;
+    if (n == 1)
+        st->first_recv = t;
+    st->last_recv = t;
+    natsMsg_Destroy(msg);
+    atomic_store_explicit(&st->received, n, memory_order_release);
+    if (n == st->expected) {
+        pthread_mutex_lock(&st->mu);
+        st->done = 1;
+        pthread_cond_signal(&st->cond);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+static void mode_sub(long size, long count, int async)
+{
+    natsConnection *snc = connect_to();
+    const char *subj = async ? "bench.asyncsub" : "bench.syncsub";
+    natsSubscription *sub = NULL;
+    struct async_state ast;
+    atomic_long sync_received;
+    struct rawpub rp;
+    pthread_t th;
+    double c0, c1, first = 0, last = 0, el;
+    long received = 0;
+    int64_t dropped = 0;
+    natsStatus err = NATS_OK;
+
+    memset(&ast, 0, sizeof(ast));
+    atomic_init(&ast.received, 0);
+    atomic_init(&sync_received, 0);
+    ast.expected = count;
+    pthread_mutex_init(&ast.mu, NULL);
+    pthread_cond_init(&ast.cond, NULL);
+
+    if (async)
+        check(natsConnection_Subscribe(&sub, snc, subj, on_bench_msg, &ast),
+              "natsConnection_Subscribe");
+    else
+        check(natsConnection_SubscribeSync(&sub, snc, subj), "natsConnection_SubscribeSync");
+    check(natsSubscription_SetPendingLimits(sub, -1, -1), "natsSubscription_SetPendingLimits");
+    check(natsConnection_FlushTimeout(snc, FLUSH_TIMEOUT_MS), "subscriber flush");
+
+    memset(&rp, 0, sizeof(rp));
+    rp.subj = subj;
+    rp.size = size;
+    rp.count = count;
+    rp.received = async ? &ast.received : &sync_received;
+    atomic_init(&rp.stop, 0);
+
+    c0 = cpu_s();
+    if (pthread_create(&th, NULL, rawpub_thread, &rp) != 0)
+        fail("pthread_create failed");
+
+    if (!async) {
+        while (received < count) {
+            natsMsg *m = NULL;
+            natsStatus s = natsSubscription_NextMsg(&m, sub, SUB_IDLE_TIMEOUT_MS);
+
+            if (s == NATS_TIMEOUT)
+                break;
+            if (s != NATS_OK) {
+                if (s == NATS_SLOW_CONSUMER)
+                    continue;
+                err = s;
+                break;
+            }
+            last = now_s();
+            if (received == 0)
+                first = last;
+            received++;
+            natsMsg_Destroy(m);
+            atomic_store_explicit(&sync_received, received, memory_order_relaxed);
+        }
+    } else {
+        long seen = 0;
+        double progress = now_s();
+
+        pthread_mutex_lock(&ast.mu);
+        while (!ast.done) {
+            struct timespec ts;
+            long now_recv;
+
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&ast.cond, &ast.mu, &ts);
+            now_recv = atomic_load(&ast.received);
+            if (now_recv != seen) {
+                seen = now_recv;
+                progress = now_s();
+            } else if (now_s() - progress > SUB_IDLE_TIMEOUT_MS / 1000.0) {
+                break;
+            }
+        }
+        pthread_mutex_unlock(&ast.mu);
+        received = atomic_load_explicit(&ast.received, memory_order_acquire);
+        first = ast.first_recv;
+        last = ast.last_recv;
+    }
+    atomic_store(&rp.stop, 1);
+    pthread_join(th, NULL);
+    c1 = cpu_s();
+
+    if (err != NATS_OK)
+        fail("subscriber: %s (%d)", natsStatus_GetText(err), (int) err);
+    if (received < 2)
+        fail("subscriber received %ld messages", received);
+    natsSubscription_GetDropped(sub, &dropped);
+
+    el = last - first;
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("received=%ld", received);
+    kv("lost=%ld", count - received);
+    kv("dropped=%lld", (long long) dropped);
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) (received - 1) / el);
+    kv("mb_per_s=%.2f", (double) (received - 1) * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0 - rp.cpu_s) * 1e9 / (double) received);
+    kv("rawpub_cpu_ns_per_msg=%.1f", rp.cpu_s * 1e9 / (double) received);
+
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(snc);
+    pthread_cond_destroy(&ast.cond);
+    pthread_mutex_destroy(&ast.mu);
+}
+
+/* ------------------------------------------------------------- reqrep */
+
+static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    const char *reply = natsMsg_GetReply(msg);
+
+    (void) nc;
+    (void) sub;
+    (void) closure;
+    if (reply)
+        natsConnection_Publish((natsConnection *) closure, reply,
+                               natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+}
+
+static void mode_reqrep(long count)
+{
+    natsConnection *rnc = connect_to();
+    natsConnection *nc;
+    natsSubscription *sub = NULL;
+    const char *subj = "bench.req";
+    char *buf = payload(REQ_SIZE);
+    double *lat = malloc(sizeof(double) * (size_t) count);
+    long warm = count / 10 < 200 ? count / 10 : 200;
+    double t0, t1, c0, c1, start;
+    long i;
+
+    if (!lat)
+        fail("out of memory");
+    check(natsConnection_Subscribe(&sub, rnc, subj, on_request, rnc), "natsConnection_Subscribe");
+    check(natsConnection_FlushTimeout(rnc, FLUSH_TIMEOUT_MS), "replier flush");
+    nc = connect_to();
+
+    for (i = 0; i < warm; i++) {
+        natsMsg *reply = NULL;
+
+        check(natsConnection_Request(&reply, nc, subj, buf, REQ_SIZE, REQ_TIMEOUT_MS),
+              "warmup request");
+        natsMsg_Destroy(reply);
+    }
+
+    c0 = cpu_s();
+    start = now_s();
+    for (i = 0; i < count; i++) {
+        natsMsg *reply = NULL;
+        natsStatus s;
+
+        t0 = now_s();
+        s = natsConnection_Request(&reply, nc, subj, buf, REQ_SIZE, REQ_TIMEOUT_MS);
+        t1 = now_s();
+        if (s != NATS_OK)
+            fail("request #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
+        if (natsMsg_GetDataLength(reply) != REQ_SIZE)
+            fail("request #%ld: reply of %d bytes", i, natsMsg_GetDataLength(reply));
+        natsMsg_Destroy(reply);
+        lat[i] = (t1 - t0) * 1e6;
+    }
+    t1 = now_s();
+    c1 = cpu_s();
+
+    kv("size=%d", REQ_SIZE);
+    kv("count=%ld", count);
+    kv("elapsed_s=%.4f", t1 - start);
+    kv("msgs_per_s=%.0f", (double) count / (t1 - start));
+    latency_report(lat, count);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+
+    natsConnection_Destroy(nc);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(rnc);
+    free(lat);
+    free(buf);
+}
+
+/* --------------------------------------------------------------- sink */
+
+struct sink_stats {
+    long long msgs;
+    long long bytes;
+    double cpu_s;
+    int err;            /* 0, or a line of the client protocol was too long */
+};
+
+/* Handles one protocol line (CRLF stripped). Returns bytes of payload to skip. */
+static long long sink_line(int fd, const char *line, size_t len, struct sink_stats *st)
+{
+    const char *sp;
+
+    if (len >= 4 && (memcmp(line, "PUB ", 4) == 0 || memcmp(line, "HPUB", 4) == 0)) {
+        /* The last field is the payload size (for HPUB: headers + payload). */
+        sp = line + len;
+        while (sp > line && sp[-1] != ' ')
+            sp--;
+        st->msgs++;
+        return strtoll(sp, NULL, 10) + 2;
+    }
+    if (len >= 4 && memcmp(line, "PING", 4) == 0)
+        send_all(fd, "PONG\r\n", 6);
+    /* CONNECT, PONG, SUB, UNSUB: nothing to do. */
+    return 0;
+}
+
+static void sink_serve(int fd, struct sink_stats *st)
+{
+    static const char info[] =
+        "INFO {\"server_id\":\"SINK\",\"version\":\"2.10.0\",\"proto\":1,"
+        "\"headers\":true,\"max_payload\":1048576}\r\n";
+    static char buf[1 << 18];
+    char line[4096];
+    size_t ll = 0;
+    long long skip = 0;
+
+    send_all(fd, info, sizeof(info) - 1);
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        const char *p = buf, *end;
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        st->bytes += n;
+        end = buf + n;
+        while (p < end) {
+            const char *nl;
+            size_t seg;
+
+            if (skip > 0) {
+                size_t k = (size_t) (end - p) < (unsigned long long) skip
+                               ? (size_t) (end - p) : (size_t) skip;
+                p += k;
+                skip -= (long long) k;
+                continue;
+            }
+            nl = memchr(p, '\n', (size_t) (end - p));
+            seg = (size_t) ((nl ? nl + 1 : end) - p);
+            if (nl && ll == 0) {
+                /* Whole line inside this read: parse in place. */
+                size_t l = seg - 1;
+
+                if (l > 0 && p[l - 1] == '\r')
+                    l--;
+                skip = sink_line(fd, p, l, st);
+                p += seg;
+                continue;
+            }
+            if (ll + seg > sizeof(line)) {
+                st->err = 1;
+                return;
+            }
+            memcpy(line + ll, p, seg);
+            ll += seg;
+            p += seg;
+            if (nl) {
+                size_t l = ll - 1;
+
+                if (l > 0 && line[l - 1] == '\r')
+                    l--;
+                skip = sink_line(fd, line, l, st);
+                ll = 0;
+            }
+        }
+    }
+}
+
+static void mode_sink(long size, long count)
+{
+    char url[64];
+    struct sockaddr_in addr;
+    socklen_t alen = sizeof(addr);
+    struct sink_stats ss;
+    natsConnection *nc;
+    const char *subj = "bench.sink";
+    char *buf;
+    long warm = count / 10 < 10000 ? count / 10 : 10000;
+    double t0, t1, c0, c1, el;
+    uint64_t before, after;
+    int lfd, pfd[2], status = 0, one = 1;
+    pid_t pid;
+    long i;
+
+    /* The sink runs in a child process, forked before the library starts
+     * any thread; its CPU time is not part of this process's rusage. */
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (lfd < 0)
+        fail("socket: %s", strerror(errno));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(lfd, (struct sockaddr *) &addr, sizeof(addr)) != 0 || listen(lfd, 1) != 0
+        || getsockname(lfd, (struct sockaddr *) &addr, &alen) != 0)
+        fail("sink listen: %s", strerror(errno));
+    if (pipe(pfd) != 0)
+        fail("pipe: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0)
+        fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int fd;
+
+        close(pfd[0]);
+        memset(&ss, 0, sizeof(ss));
+        fd = accept(lfd, NULL, NULL);
+        close(lfd);
+        if (fd >= 0) {
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            sink_serve(fd, &ss);
+            close(fd);
+        } else {
+            ss.err = 2;
+        }
+        ss.cpu_s = cpu_s();
+        if (write(pfd[1], &ss, sizeof(ss)) != (ssize_t) sizeof(ss))
+            _exit(1);
+        _exit(0);
+    }
+    close(lfd);
+    close(pfd[1]);
+
+    snprintf(url, sizeof(url), "nats://127.0.0.1:%d", (int) ntohs(addr.sin_port));
+    g_url = url;
+    nc = connect_to();
+    buf = payload(size);
+
+    for (i = 0; i < warm; i++)
+        check(natsConnection_Publish(nc, subj, buf, (int) size), "warmup publish");
+    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "warmup flush");
+    before = out_msgs(nc);
+
+    c0 = cpu_s();
+    t0 = now_s();
+    for (i = 0; i < count; i++) {
+        natsStatus s = natsConnection_Publish(nc, subj, buf, (int) size);
+        if (s != NATS_OK)
+            fail("publish #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
+    }
+    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "flush");
+    t1 = now_s();
+    c1 = cpu_s();
+
+    after = out_msgs(nc);
+    if (after - before != (uint64_t) count)
+        fail("stats report %llu messages sent, expected %ld",
+             (unsigned long long) (after - before), count);
+    natsConnection_Destroy(nc);
+
+    /* The sink reports once the client has closed the connection. */
+    memset(&ss, 0, sizeof(ss));
+    if (read(pfd[0], &ss, sizeof(ss)) != (ssize_t) sizeof(ss))
+        fail("sink process did not report");
+    close(pfd[0]);
+    waitpid(pid, &status, 0);
+    if (ss.err)
+        fail("sink failed (%d)", ss.err);
+    if (ss.msgs != warm + count)
+        fail("sink counted %lld messages, expected %ld", ss.msgs, warm + count);
+
+    el = t1 - t0;
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) count / el);
+    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+    kv("sink_cpu_ns_per_msg=%.1f", ss.cpu_s * 1e9 / (double) (warm + count));
+
+    free(buf);
+}
+
 /* --------------------------------------------------------------- main */
 
 static void usage(void)
@@ -591,6 +1230,11 @@ static void usage(void)
             "       bench [-s URL] [-n NAME] flushrtt COUNT\n"
             "       bench [-s URL] [-n NAME] pubsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] rawping COUNT\n"
+            "       bench [-s URL] [-n NAME] pub4 SIZE COUNT\n"
+            "       bench [-s URL] [-n NAME] syncsub SIZE COUNT\n"
+            "       bench [-s URL] [-n NAME] asyncsub SIZE COUNT\n"
+            "       bench [-s URL] [-n NAME] reqrep COUNT\n"
+            "       bench [-n NAME] sink SIZE COUNT\n"
             "URL defaults to $NATS_URL.\n");
     exit(2);
 }
@@ -613,7 +1257,7 @@ int main(int argc, char **argv)
     if (argc < 1)
         usage();
     g_mode = argv[0];
-    if (!g_url || !*g_url)
+    if (strcmp(g_mode, "sink") != 0 && (!g_url || !*g_url))
         fail("no server URL: pass -s URL or set NATS_URL");
 
     if (strcmp(g_mode, "pub") == 0 && argc == 3) {
@@ -624,6 +1268,16 @@ int main(int argc, char **argv)
         mode_pubsub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else if (strcmp(g_mode, "rawping") == 0 && argc == 2) {
         mode_rawping(parse_long(argv[1], "count", 1));
+    } else if (strcmp(g_mode, "pub4") == 0 && argc == 3) {
+        mode_pub4(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", PUB_THREADS));
+    } else if (strcmp(g_mode, "syncsub") == 0 && argc == 3) {
+        mode_sub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1), 0);
+    } else if (strcmp(g_mode, "asyncsub") == 0 && argc == 3) {
+        mode_sub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1), 1);
+    } else if (strcmp(g_mode, "reqrep") == 0 && argc == 2) {
+        mode_reqrep(parse_long(argv[1], "count", 1));
+    } else if (strcmp(g_mode, "sink") == 0 && argc == 3) {
+        mode_sink(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else {
         usage();
     }

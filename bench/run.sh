@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compare rnats (target/release/libnats.so) with the reference nats.c library.
 #
-#   bench/run.sh               rnats vs nats.c (default: 3 rounds, ~3 minutes)
-#   QUICK=1 bench/run.sh       smaller counts (~30 s)
+#   bench/run.sh               rnats vs nats.c (default: 3 rounds, ~4 minutes)
+#   QUICK=1 bench/run.sh       smaller counts (~1 minute)
 #   ROUNDS=5 bench/run.sh      more rounds; medians are taken over rounds
 #   bench/run.sh --self-test   build the "rnats" side against nats.c as well,
 #                              to validate the harness (ratios should be ~1.0)
@@ -61,9 +61,11 @@ mkdir -p "$BUILD_DIR" "$RESULTS_DIR"
 if [[ "$QUICK" == 1 ]]; then
     N_PUB_SMALL=2500000 N_PUB_1K=750000 N_PUB_16K=75000
     N_FLUSH=10000 N_PING=10000 N_PUBSUB=750000
+    N_PUB4=1500000 N_SUB=600000 N_REQ=1500 N_SINK=2500000 N_SINK_16K=75000
 else
     N_PUB_SMALL=10000000 N_PUB_1K=3000000 N_PUB_16K=300000
     N_FLUSH=30000 N_PING=30000 N_PUBSUB=4000000
+    N_PUB4=4000000 N_SUB=2000000 N_REQ=4000 N_SINK=6000000 N_SINK_16K=250000
 fi
 
 # name|bench arguments
@@ -76,6 +78,12 @@ CASES=(
     "flushrtt|flushrtt $N_FLUSH"
     "rawping|rawping $N_PING"
     "pubsub128|pubsub 128 $N_PUBSUB"
+    "pub4_128|pub4 128 $N_PUB4"
+    "syncsub128|syncsub 128 $N_SUB"
+    "asyncsub128|asyncsub 128 $N_SUB"
+    "reqrep|reqrep $N_REQ"
+    "sink128|sink 128 $N_SINK"
+    "sink16384|sink 16384 $N_SINK_16K"
 )
 
 # ------------------------------------------------------------------ helpers
@@ -236,10 +244,10 @@ run_one() {   # impl case_name round args...
     line="RESULT case=$name round=$round ${line#RESULT }"
     echo "$line" >>"$RAW"
     if [[ "$line" == *status=ok* ]]; then
-        printf '   %-6s %-10s round %d ok\n' "$impl" "$name" "$round" >&2
+        printf '   %-6s %-11s round %d ok\n' "$impl" "$name" "$round" >&2
     else
         FAILURES=$((FAILURES + 1))
-        printf '   %-6s %-10s round %d FAILED: %s %s\n' "$impl" "$name" "$round" \
+        printf '   %-6s %-11s round %d FAILED: %s %s\n' "$impl" "$name" "$round" \
             "$(sed -n 's/.* err=\([^ ]*\).*/\1/p' <<<"$line")" \
             "$(tail -n 3 "$TMP/stderr" | tr '\n' ' ')" >&2
     fi
@@ -276,15 +284,29 @@ ROWS=(
     "client CPU per publish 128 B|pub128|cpu_ns_per_msg|ns/msg|lower"
     "client CPU per publish 1024 B|pub1024|cpu_ns_per_msg|ns/msg|lower"
     "client CPU per publish 16384 B|pub16384|cpu_ns_per_msg|ns/msg|lower"
+    "publish 128 B, 4 threads|pub4_128|msgs_per_s|msgs/s|higher"
+    "client CPU, 4 threads 128 B|pub4_128|cpu_ns_per_msg|ns/msg|lower"
+    "sink publish 128 B (no server)|sink128|msgs_per_s|msgs/s|higher"
+    "sink publish 16384 B (no server)|sink16384|mb_per_s|MB/s|higher"
+    "sink client CPU 128 B|sink128|cpu_ns_per_msg|ns/msg|lower"
+    "sink client CPU 16384 B|sink16384|cpu_ns_per_msg|ns/msg|lower"
     "flush RTT p50|flushrtt|p50_us|us|lower"
     "flush RTT p99|flushrtt|p99_us|us|lower"
     "flush RTT mean|flushrtt|mean_us|us|lower"
     "client CPU per flush|flushrtt|cpu_ns_per_msg|ns/op|lower"
     "raw TCP PING/PONG p50 (floor)|rawping|p50_us|us|lower"
     "raw TCP PING/PONG p99 (floor)|rawping|p99_us|us|lower"
+    "request/reply p50|reqrep|p50_us|us|lower"
+    "request/reply p99|reqrep|p99_us|us|lower"
+    "request/reply throughput|reqrep|msgs_per_s|req/s|higher"
+    "client CPU per request|reqrep|cpu_ns_per_msg|ns/req|lower"
     "pubsub 128 B received|pubsub128|msgs_per_s|msgs/s|higher"
     "pubsub 128 B client CPU|pubsub128|cpu_ns_per_msg|ns/msg|lower"
     "pubsub 128 B lost messages|pubsub128|lost|msgs|lower"
+    "sync sub 128 B received|syncsub128|msgs_per_s|msgs/s|higher"
+    "sync sub 128 B client CPU|syncsub128|cpu_ns_per_msg|ns/msg|lower"
+    "async sub 128 B received|asyncsub128|msgs_per_s|msgs/s|higher"
+    "async sub 128 B client CPU|asyncsub128|cpu_ns_per_msg|ns/msg|lower"
     "peak RSS, publish 16384 B|pub16384|maxrss_kb|KiB|lower"
     "peak RSS, pubsub 128 B|pubsub128|maxrss_kb|KiB|lower"
 )
