@@ -449,7 +449,10 @@ impl Connection {
         match max {
             Some(n) if n > 0 => {
                 let reached = sub.set_max(n);
-                self.append(|st| Ok(encoder::unsub_frame(&mut st.out, sub.sid, Some(n))))?;
+                self.append(|st| {
+                    encoder::unsub_frame(&mut st.out, sub.sid, Some(n));
+                    Ok(())
+                })?;
                 if reached {
                     self.shared.subs().remove(&sub.sid);
                     sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
@@ -458,7 +461,10 @@ impl Connection {
             _ => {
                 self.shared.subs().remove(&sub.sid);
                 sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
-                self.append(|st| Ok(encoder::unsub_frame(&mut st.out, sub.sid, None)))?;
+                self.append(|st| {
+                    encoder::unsub_frame(&mut st.out, sub.sid, None);
+                    Ok(())
+                })?;
             }
         }
         Ok(())

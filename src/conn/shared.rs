@@ -79,16 +79,14 @@ impl State {
                 use std::io::Write;
                 // With `wake_pending` false the loop holds no unwritten bytes and cannot start
                 // writing without this lock, so bytes cannot interleave.
-                match (&*sock).write(&self.out) {
-                    Ok(n) => {
-                        self.written += n as u64;
-                        if n == self.out.len() {
-                            self.out.clear();
-                            return false;
-                        }
-                        self.out.drain(..n);
+                // An error here is left for the loop to find on its own write or read.
+                if let Ok(n) = (&*sock).write(&self.out) {
+                    self.written += n as u64;
+                    if n == self.out.len() {
+                        self.out.clear();
+                        return false;
                     }
-                    Err(_) => {}
+                    self.out.drain(..n);
                 }
             }
         }

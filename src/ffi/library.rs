@@ -83,7 +83,7 @@ pub extern "C" fn nats_GetVersionNumber() -> u32 {
 #[unsafe(no_mangle)]
 pub extern "C" fn nats_CheckCompatibilityImpl(reqVerNumber: u32, verNumber: u32, verString: *const c_char) -> bool {
     let _ = verString;
-    verNumber == API_VERSION_NUMBER && reqVerNumber <= API_VERSION_NUMBER && reqVerNumber >= API_REQUIRED_NUMBER
+    verNumber == API_VERSION_NUMBER && (API_REQUIRED_NUMBER..=API_VERSION_NUMBER).contains(&reqVerNumber)
 }
 
 /// Milliseconds since the Unix epoch.
