@@ -17,6 +17,13 @@
  *
  * URL defaults to $NATS_URL. NAME is echoed as impl=NAME in the output.
  *
+ * --ca FILE (or -c FILE) connects over TLS: the options get
+ * natsOptions_SetSecure(true) and FILE (PEM) as the only trusted CA, via
+ * natsOptions_LoadCATrustedCertificates. The server certificate is verified
+ * as usual. Only the modes that use the client library for every connection
+ * accept it (pub, flushrtt, pubsub, pub4, reqrep); the RESULT line then
+ * carries tls=1.
+ *
  * Every run prints exactly one line starting with "RESULT " made of
  * space-separated key=value pairs. On failure the line carries
  * status=error and err=<reason>, and the exit code is non-zero.
@@ -56,6 +63,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -84,6 +92,7 @@
 #define REQ_TIMEOUT_MS 5000
 
 static const char *g_url;
+static const char *g_ca;        /* CA file: connect over TLS when set */
 static const char *g_name = "unknown";
 static const char *g_mode = "none";
 
@@ -208,6 +217,11 @@ static natsConnection *connect_to(void)
     check(natsOptions_SetURL(opts, g_url), "natsOptions_SetURL");
     check(natsOptions_SetAllowReconnect(opts, false), "natsOptions_SetAllowReconnect");
     check(natsOptions_SetTimeout(opts, 5000), "natsOptions_SetTimeout");
+    if (g_ca) {
+        check(natsOptions_SetSecure(opts, true), "natsOptions_SetSecure");
+        check(natsOptions_LoadCATrustedCertificates(opts, g_ca),
+              "natsOptions_LoadCATrustedCertificates");
+    }
     check(natsConnection_Connect(&nc, opts), "natsConnection_Connect");
     natsOptions_Destroy(opts);
     return nc;
@@ -1235,20 +1249,26 @@ static void usage(void)
             "       bench [-s URL] [-n NAME] asyncsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] reqrep COUNT\n"
             "       bench [-n NAME] sink SIZE COUNT\n"
-            "URL defaults to $NATS_URL.\n");
+            "URL defaults to $NATS_URL. --ca FILE (-c FILE) connects over TLS with FILE\n"
+            "as the trusted CA (pub, flushrtt, pubsub, pub4 and reqrep only).\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        { "ca", required_argument, NULL, 'c' },
+        { NULL, 0, NULL, 0 },
+    };
     int opt;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     g_url = getenv("NATS_URL");
-    while ((opt = getopt(argc, argv, "+s:n:h")) != -1) {
+    while ((opt = getopt_long(argc, argv, "+s:n:c:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 's': g_url = optarg; break;
         case 'n': g_name = optarg; break;
+        case 'c': g_ca = optarg; break;
         default: usage();
         }
     }
@@ -1259,6 +1279,13 @@ int main(int argc, char **argv)
     g_mode = argv[0];
     if (strcmp(g_mode, "sink") != 0 && (!g_url || !*g_url))
         fail("no server URL: pass -s URL or set NATS_URL");
+    if (g_ca) {
+        /* These modes open plain TCP sockets of their own (or no server). */
+        if (strcmp(g_mode, "rawping") == 0 || strcmp(g_mode, "syncsub") == 0
+            || strcmp(g_mode, "asyncsub") == 0 || strcmp(g_mode, "sink") == 0)
+            fail("--ca is not supported by mode %s", g_mode);
+        kv("tls=1");
+    }
 
     if (strcmp(g_mode, "pub") == 0 && argc == 3) {
         mode_pub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));

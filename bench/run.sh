@@ -19,12 +19,17 @@
 #   CARGO_BUILD=1      always run `cargo build --release` first (by default it
 #                      only runs when the library is missing)
 #   RUN_TIMEOUT        seconds before a single benchmark run is killed (120)
+#   TLS=0              skip the TLS cases (they need the openssl CLI)
+#
+# The cases whose name ends in _tls run against a second nats-server that
+# requires TLS, with a throwaway CA and server certificate made by the openssl
+# CLI in the run's temporary directory (removed at exit).
 #
 # Output: a table on stdout; raw RESULT lines plus the table are written to
 # bench/results/latest.txt. Exit status is non-zero if any run failed.
 set -euo pipefail
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 SELF_TEST=0
 for arg in "$@"; do
@@ -44,6 +49,7 @@ ROUNDS=${ROUNDS:-3}
 QUICK=${QUICK:-0}
 NATS_SERVER=${NATS_SERVER:-nats-server}
 CC=${CC:-cc}
+TLS=${TLS:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 CFLAGS=(-O2 -g -Wall -Wextra -pthread)
 
@@ -54,6 +60,9 @@ log() { echo "== $*" >&2; }
 command -v "$NATS_SERVER" >/dev/null || die "nats-server not found (set NATS_SERVER)"
 command -v pkg-config >/dev/null || die "pkg-config not found"
 pkg-config --exists libnats || die "pkg-config cannot find libnats (install libnats-dev)"
+if [[ "$TLS" == 1 ]]; then
+    command -v openssl >/dev/null || die "openssl CLI not found (needed for the TLS cases; TLS=0 skips them)"
+fi
 
 mkdir -p "$BUILD_DIR" "$RESULTS_DIR"
 
@@ -62,10 +71,12 @@ if [[ "$QUICK" == 1 ]]; then
     N_PUB_SMALL=2500000 N_PUB_1K=750000 N_PUB_16K=75000
     N_FLUSH=10000 N_PING=10000 N_PUBSUB=750000
     N_PUB4=1500000 N_SUB=600000 N_REQ=1500 N_SINK=2500000 N_SINK_16K=75000
+    N_PUB_TLS=1500000 N_FLUSH_TLS=5000
 else
     N_PUB_SMALL=10000000 N_PUB_1K=3000000 N_PUB_16K=300000
     N_FLUSH=30000 N_PING=30000 N_PUBSUB=4000000
     N_PUB4=4000000 N_SUB=2000000 N_REQ=4000 N_SINK=6000000 N_SINK_16K=250000
+    N_PUB_TLS=5000000 N_FLUSH_TLS=20000
 fi
 
 # name|bench arguments
@@ -85,6 +96,13 @@ CASES=(
     "sink128|sink 128 $N_SINK"
     "sink16384|sink 16384 $N_SINK_16K"
 )
+# Over TLS (second server): run_one adds -s TLS_URL --ca CA for *_tls names.
+if [[ "$TLS" == 1 ]]; then
+    CASES+=(
+        "pub128_tls|pub 128 $N_PUB_TLS"
+        "flushrtt_tls|flushrtt $N_FLUSH_TLS"
+    )
+fi
 
 # ------------------------------------------------------------------ helpers
 realpath_or_empty() { readlink -f -- "$1" 2>/dev/null || true; }
@@ -186,11 +204,14 @@ declare -A BIN=([natsc]="$BIN_NATSC" [rnats]="$BIN_RNATS")
 # ------------------------------------------------------------------ server
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnats-bench.XXXXXX")
 SERVER_PID=
+TLS_SERVER_PID=
 cleanup() {
-    if [[ -n "$SERVER_PID" ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    local pid
+    for pid in "$SERVER_PID" "$TLS_SERVER_PID"; do
+        [[ -n "$pid" ]] || continue
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -201,22 +222,72 @@ cat >"$TMP/server.conf" <<'EOF'
 max_pending: 268435456
 write_deadline: "30s"
 EOF
+# Prints the client port the server logged once it listens.
+wait_port() {   # pid logfile
+    local port=
+    for _ in $(seq 100); do
+        port=$(sed -n 's/.*Listening for client connections on [^ ]*:\([0-9][0-9]*\).*/\1/p' \
+            "$2" 2>/dev/null | head -n1 || true)
+        [[ -n "$port" ]] && break
+        kill -0 "$1" 2>/dev/null || die "nats-server exited: $(cat "$2" 2>/dev/null)"
+        sleep 0.1
+    done
+    [[ -n "$port" ]] || die "nats-server did not start listening"
+    [[ "$port" != 4222 ]] || die "nats-server picked port 4222"
+    echo "$port"
+}
+
 # Port -1: the server picks a free port (from the ephemeral range, so never 4222).
 "$NATS_SERVER" -c "$TMP/server.conf" -a 127.0.0.1 -p -1 -l "$TMP/server.log" &
 SERVER_PID=$!
-PORT=
-for _ in $(seq 100); do
-    PORT=$(sed -n 's/.*Listening for client connections on [^ ]*:\([0-9][0-9]*\).*/\1/p' \
-        "$TMP/server.log" 2>/dev/null | head -n1 || true)
-    [[ -n "$PORT" ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || die "nats-server exited: $(cat "$TMP/server.log" 2>/dev/null)"
-    sleep 0.1
-done
-[[ -n "$PORT" ]] || die "nats-server did not start listening"
-[[ "$PORT" != 4222 ]] || die "nats-server picked port 4222"
+PORT=$(wait_port "$SERVER_PID" "$TMP/server.log")
 URL=nats://127.0.0.1:$PORT
 SERVER_VERSION=$("$NATS_SERVER" --version 2>&1 | head -n1)
 log "$SERVER_VERSION listening on $URL (pid $SERVER_PID)"
+
+# TLS: a throwaway CA and a server certificate for 127.0.0.1 and localhost,
+# both ECDSA P-256, valid for two days, only ever stored under $TMP.
+TLS_URL=
+CA_FILE=
+TLS_INFO="not run (TLS=0)"
+TLS_NOTE=
+
+if [[ "$TLS" == 1 ]]; then
+    T=$TMP/tls
+    mkdir -p "$T"
+    (
+        set -e
+        cd "$T"
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout ca.key -out ca.pem -days 2 -subj "/CN=rnats bench CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout server.key -out server.csr -subj "/CN=localhost"
+        printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+            "keyUsage=critical,digitalSignature" \
+            "extendedKeyUsage=serverAuth" \
+            "subjectAltName=IP:127.0.0.1,DNS:localhost" >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -out server.pem -days 2 -extfile server.ext
+    ) >"$TMP/openssl.log" 2>&1 || die "openssl failed: $(tail -n 5 "$TMP/openssl.log")"
+    CA_FILE=$T/ca.pem
+    cat >"$TMP/server-tls.conf" <<EOF
+max_pending: 268435456
+write_deadline: "30s"
+tls {
+    cert_file: "$T/server.pem"
+    key_file: "$T/server.key"
+}
+EOF
+    "$NATS_SERVER" -c "$TMP/server-tls.conf" -a 127.0.0.1 -p -1 -l "$TMP/server-tls.log" &
+    TLS_SERVER_PID=$!
+    TLS_PORT=$(wait_port "$TLS_SERVER_PID" "$TMP/server-tls.log")
+    TLS_URL=tls://127.0.0.1:$TLS_PORT
+    TLS_INFO="$TLS_URL (TLS required; throwaway ECDSA P-256 CA and certificate)"
+    TLS_NOTE="note: 'TLS/plain' rows compare one implementation with itself: first column plain TCP, second column TLS, ratio TLS/plain."
+    log "second nats-server requiring TLS on $TLS_URL (pid $TLS_SERVER_PID)"
+fi
 
 # ------------------------------------------------------------------ run
 RAW=$TMP/raw.txt
@@ -227,9 +298,14 @@ run_one() {   # impl case_name round args...
     local impl=$1 name=$2 round=$3
     shift 3
     local line out rc=0 got
+    local -a conn=(-s "$URL")
     kill -0 "$SERVER_PID" 2>/dev/null || die "nats-server died"
+    if [[ "$name" == *_tls ]]; then
+        kill -0 "$TLS_SERVER_PID" 2>/dev/null || die "TLS nats-server died"
+        conn=(-s "$TLS_URL" --ca "$CA_FILE")
+    fi
     out=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD timeout "$RUN_TIMEOUT" \
-        "${BIN[$impl]}" -s "$URL" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
+        "${BIN[$impl]}" "${conn[@]}" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
     line=$(grep -m1 '^RESULT ' <<<"$out" || true)
     if [[ -z "$line" ]]; then
         line="RESULT mode=$1 impl=$impl status=error err=exit_code_$rc"
@@ -244,10 +320,10 @@ run_one() {   # impl case_name round args...
     line="RESULT case=$name round=$round ${line#RESULT }"
     echo "$line" >>"$RAW"
     if [[ "$line" == *status=ok* ]]; then
-        printf '   %-6s %-11s round %d ok\n' "$impl" "$name" "$round" >&2
+        printf '   %-6s %-12s round %d ok\n' "$impl" "$name" "$round" >&2
     else
         FAILURES=$((FAILURES + 1))
-        printf '   %-6s %-11s round %d FAILED: %s %s\n' "$impl" "$name" "$round" \
+        printf '   %-6s %-12s round %d FAILED: %s %s\n' "$impl" "$name" "$round" \
             "$(sed -n 's/.* err=\([^ ]*\).*/\1/p' <<<"$line")" \
             "$(tail -n 3 "$TMP/stderr" | tr '\n' ' ')" >&2
     fi
@@ -310,6 +386,25 @@ ROWS=(
     "peak RSS, publish 16384 B|pub16384|maxrss_kb|KiB|lower"
     "peak RSS, pubsub 128 B|pubsub128|maxrss_kb|KiB|lower"
 )
+# Over TLS, and rnats over TLS against rnats over plain TCP. Rows with a sixth
+# field compare two cases of the same implementation: the "nats.c" column then
+# holds that implementation on the base case (plain TCP), the "rnats" column on
+# the TLS case, and the ratio is TLS / plain.
+if [[ "$TLS" == 1 ]]; then
+    ROWS+=(
+        "TLS publish 128 B|pub128_tls|msgs_per_s|msgs/s|higher"
+        "TLS client CPU per publish 128 B|pub128_tls|cpu_ns_per_msg|ns/msg|lower"
+        "TLS flush RTT p50|flushrtt_tls|p50_us|us|lower"
+        "TLS flush RTT p99|flushrtt_tls|p99_us|us|lower"
+        "TLS client CPU per flush|flushrtt_tls|cpu_ns_per_msg|ns/op|lower"
+        "rnats TLS/plain: publish 128 B|pub128_tls|msgs_per_s|msgs/s|higher|pub128"
+        "rnats TLS/plain: CPU/publish 128 B|pub128_tls|cpu_ns_per_msg|ns/msg|lower|pub128"
+        "rnats TLS/plain: flush RTT p50|flushrtt_tls|p50_us|us|lower|flushrtt"
+        "rnats TLS/plain: flush RTT p99|flushrtt_tls|p99_us|us|lower|flushrtt"
+        "nats.c TLS/plain: publish 128 B|pub128_tls|msgs_per_s|msgs/s|higher|pub128|natsc"
+        "nats.c TLS/plain: flush RTT p50|flushrtt_tls|p50_us|us|lower|flushrtt|natsc"
+    )
+fi
 
 make_table() {
     printf '%s\n' "${ROWS[@]}" | awk -v raw="$RAW" -v rounds="$ROUNDS" '
@@ -330,12 +425,13 @@ make_table() {
     }
     # Median over rounds of rnats/nats.c, using only rounds where both ran:
     # the two runs of a round are back to back, so drift between rounds cancels.
-    function paired_ratio(c, metric,   r, a, b, n, v, zero) {
+    # With base cases: median over rounds of (case bc, impl ib) / (case ac, impl ia).
+    function paired_ratio(ac, ia, bc, ib, metric,   r, a, b, n, v, zero) {
         n = 0; zero = 0
         for (r = 1; r <= rounds; r++) {
-            if (!((c, "natsc", metric, r) in byround) || !((c, "rnats", metric, r) in byround)) continue
-            a = byround[c, "natsc", metric, r] + 0
-            b = byround[c, "rnats", metric, r] + 0
+            if (!((ac, ia, metric, r) in byround) || !((bc, ib, metric, r) in byround)) continue
+            a = byround[ac, ia, metric, r] + 0
+            b = byround[bc, ib, metric, r] + 0
             if (a == 0 && b == 0) { zero++; continue }
             if (a == 0) return "inf"
             v[++n] = b / a
@@ -365,17 +461,21 @@ make_table() {
                 byround[f["case"], f["impl"], k, f["round"]] = f[k]
             }
         }
-        printf "%-32s %13s %13s %8s  %-7s %-16s %s\n", "case", "nats.c", "rnats", "ratio", "unit", "better", "runs ok"
-        printf "%-32s %13s %13s %8s  %-7s %-16s %s\n", "----", "------", "-----", "-----", "----", "------", "-------"
+        printf "%-36s %13s %13s %8s  %-7s %-16s %s\n", "case", "nats.c", "rnats", "ratio", "unit", "better", "runs ok"
+        printf "%-36s %13s %13s %8s  %-7s %-16s %s\n", "----", "------", "-----", "-----", "----", "------", "-------"
     }
     {
         label = $1; c = $2; metric = $3; unit = $4; better = $5
-        a = median(c SUBSEP "natsc" SUBSEP metric)
-        b = median(c SUBSEP "rnats" SUBSEP metric)
-        na = cnt[c SUBSEP "natsc" SUBSEP "status"] + 0
-        nb = cnt[c SUBSEP "rnats" SUBSEP "status"] + 0
-        ratio = paired_ratio(c, metric)
-        printf "%-32s %13s %13s %8s  %-7s %-16s %d/%d, %d/%d\n", label, fmt(a), fmt(b), ratio, unit, \
+        # Column a: nats.c on case c, or (sixth field) impl $7 (rnats by
+        # default) on base case $6. Column b: rnats, or impl $7, on case c.
+        ac = c; ia = "natsc"; bc = c; ib = "rnats"
+        if ($6 != "") { ac = $6; ib = ($7 != "" ? $7 : "rnats"); ia = ib }
+        a = median(ac SUBSEP ia SUBSEP metric)
+        b = median(bc SUBSEP ib SUBSEP metric)
+        na = cnt[ac SUBSEP ia SUBSEP "status"] + 0
+        nb = cnt[bc SUBSEP ib SUBSEP "status"] + 0
+        ratio = paired_ratio(ac, ia, bc, ib, metric)
+        printf "%-36s %13s %13s %8s  %-7s %-16s %d/%d, %d/%d\n", label, fmt(a), fmt(b), ratio, unit, \
             better " is better", na, rounds, nb, rounds
     }'
 }
@@ -392,6 +492,7 @@ TABLE=$(make_table)
     echo "# rnats side:  $RNATS_SO (built $RNATS_MTIME, sha256 $RNATS_SUM..., run from a copy"
     echo "#              in $RNATS_SHIM; headers: $HDR_RNATS)"
     echo "# server:      $SERVER_VERSION, $URL"
+    echo "# TLS server:  $TLS_INFO"
     echo "# machine:     $(uname -srm), $(nproc) CPUs"
     echo "# rounds:      $ROUNDS (implementations alternate; medians over rounds), quick=$QUICK"
     echo "# run time:    ${ELAPSED}s, failed runs: $FAILURES"
@@ -405,6 +506,7 @@ TABLE=$(make_table)
     echo "$TABLE"
     echo
     echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+    [[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 } >"$OUT"
 
 echo
@@ -413,5 +515,6 @@ echo "values: medians of $ROUNDS rounds; ratio: median of per-round rnats/nats.c
 echo "$TABLE"
 echo
 echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+[[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 echo "raw results and table: $OUT"
 [[ "$FAILURES" == 0 ]]

@@ -13,6 +13,8 @@ Reads the summary table that bench/run.sh writes (every line of the form
   vertical line at 1.0, labelled with the ratio; green where rnats is better,
   red where it is worse (taking the row's "better" direction into account),
   grey within +-3 % and for the raw TCP floor rows, which run no client code;
+  rows labelled "... TLS/plain: ..." compare one library over TLS with the
+  same library over plain TCP, not rnats with nats.c, and are left out;
 - the summary: the run's header lines and the table, without the raw results.
 
 Standard library only.
@@ -100,8 +102,11 @@ def verdict(row, ratio):
 
 
 def svg_chart(header, rows):
-    charted, skipped = [], []
+    charted, skipped, self_rows = [], [], []
     for row in rows:
+        if "TLS/plain" in row["label"]:
+            self_rows.append(row["label"])
+            continue
         ratio = number(row["ratio"])
         a, b = number(row["natsc"]), number(row["rnats"])
         if ratio is None or ratio <= 0 or a is None or b is None or (a == 0 and b == 0):
@@ -118,7 +123,7 @@ def svg_chart(header, rows):
     label_w, gutter, plot_w, right_w = 330, 44, 450, 60
     row_h, top = 22, 92
     width = label_w + gutter + plot_w + right_w
-    height = top + row_h * len(charted) + 58 + (16 if skipped else 0)
+    height = top + row_h * len(charted) + 58 + (16 if skipped else 0) + (16 if self_rows else 0)
 
     def x(v):
         return label_w + gutter + (math.log2(v) - lmin) / (lmax - lmin) * plot_w
@@ -226,6 +231,11 @@ def svg_chart(header, rows):
         out.append(
             '<text x="12" y="%d" fill="#555">not charted (no ratio, or zero on both sides): %s</text>'
             % (bottom + 54, esc(", ".join(skipped)))
+        )
+    if self_rows:
+        out.append(
+            '<text x="12" y="%d" fill="#555">not charted (TLS / plain TCP of one library, see summary): %d rows</text>'
+            % (bottom + 54 + (16 if skipped else 0), len(self_rows))
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
