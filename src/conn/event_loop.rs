@@ -346,8 +346,11 @@ impl Loop {
     }
 
     fn on_bytes(&mut self, buf: &[u8], n: usize) -> Result<(), Error> {
-        let mut h = Handler { shared: &self.shared, fatal: None, last: None };
+        let mut h = Handler { shared: &self.shared, fatal: None, last: None, to_wake: Vec::new() };
         let r = self.parser.parse(&buf[..n], &mut h);
+        for sub in h.to_wake.drain(..) {
+            sub.wake_waiters();
+        }
         if let Some(e) = h.fatal {
             return Err(e);
         }
@@ -485,6 +488,8 @@ struct Handler<'a> {
     /// one subscription; this spares the table lock). A subscription removed meanwhile is
     /// closed, so a stale entry only delivers into a closed queue, which ignores it.
     last: Option<(u64, Arc<crate::sub::Subscription>)>,
+    /// Subscriptions with a consumer to wake once this read is parsed.
+    to_wake: Vec<Arc<crate::sub::Subscription>>,
 }
 
 impl ProtoHandler for Handler<'_> {
@@ -536,7 +541,11 @@ impl ProtoHandler for Handler<'_> {
             // dropping the message.
             msg.set_headers(Headers::parse(h).ok());
         }
-        match sub.deliver(msg) {
+        let (delivery, wake) = sub.deliver_deferred(msg);
+        if wake && !self.to_wake.iter().any(|s| Arc::ptr_eq(s, &sub)) {
+            self.to_wake.push(Arc::clone(&sub));
+        }
+        match delivery {
             Delivery::Queued | Delivery::Ignored => {}
             Delivery::Dropped { new_episode } => {
                 if new_episode {

@@ -210,13 +210,24 @@ impl Subscription {
 
     /// Called by the event loop for each message for this sid.
     pub fn deliver(&self, msg: Msg) -> Delivery {
+        let (d, wake) = self.deliver_deferred(msg);
+        if wake {
+            self.wake_waiters();
+        }
+        d
+    }
+
+    /// Like `deliver`, but a consumer blocked in NextMsg is not woken here: the second value
+    /// says it must be, with [`Subscription::wake_waiters`]. The event loop wakes once per
+    /// read instead of once per message.
+    pub fn deliver_deferred(&self, msg: Msg) -> (Delivery, bool) {
         if let Kind::Inline(r) = &self.kind {
             r.route(msg);
-            return Delivery::Queued;
+            return (Delivery::Queued, false);
         }
         let mut st = self.lock();
         if st.closed.is_some() || (st.max > 0 && st.received >= st.max) {
-            return Delivery::Ignored;
+            return (Delivery::Ignored, false);
         }
         let size = msg.pending_size();
         let over_msgs = st.limit_msgs > 0 && st.queue.len() >= st.limit_msgs as usize;
@@ -228,7 +239,7 @@ impl Subscription {
                 st.slow = true;
                 st.slow_report_pending = !self.is_async();
             }
-            return Delivery::Dropped { new_episode };
+            return (Delivery::Dropped { new_episode }, false);
         }
         st.slow = false;
         st.received += 1;
@@ -245,14 +256,13 @@ impl Subscription {
         drop(st);
         if schedule {
             self.schedule();
-        } else if wake {
-            self.cond.notify_one();
         }
-        if last {
-            Delivery::QueuedLast
-        } else {
-            Delivery::Queued
-        }
+        (if last { Delivery::QueuedLast } else { Delivery::Queued }, wake && !schedule)
+    }
+
+    /// Wakes consumers blocked in NextMsg (after `deliver_deferred`).
+    pub fn wake_waiters(&self) {
+        self.cond.notify_all();
     }
 
     /// `natsSubscription_NextMsg`: waits up to `timeout_ms` (0: do not wait).
