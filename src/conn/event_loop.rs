@@ -201,6 +201,8 @@ impl Loop {
                 }
             }
         }
+        // A TLS peer is told the session ends (best effort) before the socket closes.
+        self.transport.close(&mut &*self.sock);
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
     }
 
