@@ -241,3 +241,21 @@ fn bounded_buffer_under_a_flood() {
     assert_eq!(c.buffered(), Some(0));
     c.destroy();
 }
+
+#[test]
+fn requests_that_end_leave_nothing_behind() {
+    let srv = Server::start(&[]);
+    let c = connect(&srv.url());
+    // Nobody listens: the server's 503 ends the request at once.
+    assert_eq!(c.request("nobody.here", None, b"x", 2000).unwrap_err().status, natsStatus::NATS_NO_RESPONDERS);
+    // Someone listens but never answers: every request times out.
+    let silent = connect(&srv.url());
+    let _sub = silent.subscribe_sync("silent.svc", None).unwrap();
+    silent.flush(2000).unwrap();
+    for _ in 0..20 {
+        assert_eq!(c.request("silent.svc", None, b"x", 30).unwrap_err().status, natsStatus::NATS_TIMEOUT);
+    }
+    assert_eq!(c.pending_requests(), 0, "timed-out requests must not stay registered");
+    c.destroy();
+    silent.destroy();
+}

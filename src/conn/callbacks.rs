@@ -29,8 +29,7 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
     *shared.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
     let s = Arc::clone(shared);
     let h = std::thread::Builder::new().name("nats-callbacks".into()).spawn(move || run(s, rx))?;
-    let id = h.thread().id();
-    *shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some((h, id));
+    *shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(h);
     Ok(())
 }
 

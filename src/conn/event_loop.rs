@@ -21,7 +21,6 @@ use crate::proto::encoder;
 use crate::proto::headers::Headers;
 use crate::proto::info::parse_info;
 use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
-use crate::proto::url::parse_url;
 use crate::status::{natsConnStatus, natsStatus, Error};
 use crate::sub::Delivery;
 
@@ -503,18 +502,12 @@ impl ProtoHandler for Handler<'_> {
                 return;
             }
         };
-        let mut added = false;
+        let added;
         {
             let mut st = self.shared.lock();
-            if !self.shared.opts.ignore_discovered_servers {
-                for u in &info.connect_urls {
-                    if let Ok(url) = parse_url(u) {
-                        added |= super::reconnect::add_discovered(&mut st.pool, url);
-                    }
-                }
-            }
             let ldm = info.ldm;
             st.info = info;
+            added = st.learn_servers(self.shared.opts.ignore_discovered_servers);
             if ldm {
                 self.shared.post(Event::LameDuck);
             }

@@ -27,7 +27,7 @@ use crate::proto::headers::Headers;
 use crate::proto::subject::{check_publish_subject, check_queue_name, check_reply_subject, check_subscribe_subject};
 use crate::proto::url::ServerUrl;
 use crate::status::{err, natsConnStatus, natsStatus, Error, Result};
-use crate::sub::{Kind, Subscription};
+use crate::sub::{join_unless_current, Kind, Subscription};
 
 use shared::{Shared, State, OUT_BUFFER_LIMIT};
 
@@ -156,14 +156,7 @@ impl Connection {
             st.url = Some(url);
             st.local = est.local;
             st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
-            if !self.shared.opts.ignore_discovered_servers {
-                let State { pool, info, .. } = &mut *st;
-                for u in &info.connect_urls {
-                    if let Ok(d) = crate::proto::url::parse_url(u) {
-                        reconnect::add_discovered(pool, d);
-                    }
-                }
-            }
+            st.learn_servers(self.shared.opts.ignore_discovered_servers);
         }
         let started = callbacks::start(&self.shared).and_then(|_| event_loop::start(&self.shared, Some(est)));
         if let Err(e) = started {
@@ -502,9 +495,7 @@ impl Connection {
     fn join_loop(&self) {
         let h = self.shared.loop_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = h {
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
+            join_unless_current(h);
         }
     }
 
@@ -516,20 +507,12 @@ impl Connection {
         for w in subs {
             if let Some(s) = w.upgrade() {
                 s.close_hard();
-                s.wait_idle();
-                let h = s.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-                if let Some(h) = h {
-                    if h.thread().id() != std::thread::current().id() {
-                        let _ = h.join();
-                    }
-                }
+                s.stop_delivery();
             }
         }
         let cb = self.shared.cb_thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((h, id)) = cb {
-            if id != std::thread::current().id() {
-                let _ = h.join();
-            }
+        if let Some(h) = cb {
+            join_unless_current(h);
         }
         if !self.shared.destroyed.swap(true, Ordering::AcqRel) {
             *live_count() -= 1;

@@ -223,14 +223,7 @@ pub fn reconnect_phase(shared: &Shared) -> Result<(Established, ServerUrl), Opti
                 st.url = Some(url.clone());
                 st.info = est.info.clone();
                 st.local = est.local;
-                let State { pool, info, .. } = &mut *st;
-                if !opts.ignore_discovered_servers {
-                    for u in &info.connect_urls {
-                        if let Ok(d) = crate::proto::url::parse_url(u) {
-                            add_discovered(pool, d);
-                        }
-                    }
-                }
+                st.learn_servers(opts.ignore_discovered_servers);
                 return Ok((est, url));
             }
             Err(e) => {
@@ -249,4 +242,3 @@ pub fn reconnect_phase(shared: &Shared) -> Result<(Established, ServerUrl), Opti
     }
 }
 
-use super::shared::State;

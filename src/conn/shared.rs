@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::JoinHandle;
 
 use crate::options::Options;
 use crate::proto::info::ServerInfo;
@@ -94,6 +94,22 @@ impl State {
         true
     }
 
+    /// Adds the servers the current INFO announces (connect_urls) to the pool, unless told to
+    /// ignore them. True when one was new.
+    pub fn learn_servers(&mut self, ignore: bool) -> bool {
+        if ignore {
+            return false;
+        }
+        let State { pool, info, .. } = self;
+        let mut added = false;
+        for u in &info.connect_urls {
+            if let Ok(d) = crate::proto::url::parse_url(u) {
+                added |= super::reconnect::add_discovered(pool, d);
+            }
+        }
+        added
+    }
+
     /// Connected, possibly draining.
     pub fn is_connected(&self) -> bool {
         matches!(
@@ -136,7 +152,7 @@ pub struct Shared {
     pub incoming: InCounters,
     pub events: Mutex<Option<Sender<Event>>>,
     pub loop_thread: Mutex<Option<JoinHandle<()>>>,
-    pub cb_thread: Mutex<Option<(JoinHandle<()>, ThreadId)>>,
+    pub cb_thread: Mutex<Option<JoinHandle<()>>>,
     /// Every async subscription ever made (Destroy waits for their handlers).
     pub async_subs: Mutex<Vec<Weak<Subscription>>>,
     /// The request/reply inbox, created on the first request.

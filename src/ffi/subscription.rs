@@ -209,13 +209,7 @@ pub extern "C" fn natsSubscription_Destroy(sub: *mut natsSubscription) {
         h.sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);
         // No handler of this subscription runs once Destroy has returned (unless Destroy is
         // called from that handler).
-        h.sub.wait_idle();
-        let worker = h.sub.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(w) = worker {
-            if w.thread().id() != std::thread::current().id() {
-                let _ = w.join();
-            }
-        }
+        h.sub.stop_delivery();
         drop(h);
     })
 }

@@ -386,6 +386,16 @@ impl Subscription {
         st.closed.is_some() && nothing_left && st.in_handler.is_none()
     }
 
+    /// Ends delivery for good: waits for a running handler (unless it is the calling thread)
+    /// and for the dedicated delivery thread, if any, to end.
+    pub fn stop_delivery(&self) {
+        self.wait_idle();
+        let worker = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = worker {
+            join_unless_current(w);
+        }
+    }
+
     /// Waits until no handler of this subscription runs (except on the calling thread, so a
     /// handler may destroy its own subscription).
     pub fn wait_idle(&self) {
@@ -586,9 +596,13 @@ impl Subscription {
         (st.max > 0).then(|| st.max.saturating_sub(st.received).max(1))
     }
 
-    /// Messages delivered to the user plus those received (for the UNSUB max on resend).
-    pub fn delivered(&self) -> u64 {
-        self.lock().delivered
+}
+
+/// Joins a thread, unless it is the calling one (a callback or handler may end what runs
+/// it: that thread then ends by itself).
+pub fn join_unless_current(h: JoinHandle<()>) {
+    if h.thread().id() != std::thread::current().id() {
+        let _ = h.join();
     }
 }
 
