@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use crate::options::Options;
 use crate::proto::encoder;
 use crate::proto::headers::Headers;
-use crate::proto::subject::{check_publish_subject, check_queue_name, check_reply_subject, check_subscribe_subject};
+use crate::proto::subject::{check_publish_subject, check_queue_name, check_reply_subject, check_subscribe_subject, PubSubject};
 use crate::proto::url::ServerUrl;
 use crate::status::{err, natsConnStatus, natsStatus, Error, Result};
 use crate::sub::{join_unless_current, Kind, Subscription};
@@ -259,6 +259,11 @@ impl Connection {
         self.publish_full(subject, reply, None, data)
     }
 
+    /// Publish without a reply or headers, to a subject already checked (the C fast path).
+    pub fn publish_checked(&self, subject: PubSubject<'_>, data: &[u8]) -> Result<()> {
+        self.append_pub(subject.as_str(), None, None, data, false)
+    }
+
     /// Publish with optional headers (HPUB). Headers need a server that supports them, and
     /// count toward the maximum payload.
     pub fn publish_full(&self, subject: &str, reply: Option<&str>, headers: Option<&Headers>, data: &[u8]) -> Result<()> {
@@ -279,6 +284,18 @@ impl Connection {
             // As nats.c reports a bad reply: an invalid argument.
             check_reply_subject(r).map_err(|e| Error::new(natsStatus::NATS_INVALID_ARG, e.text))?;
         }
+        self.append_pub(subject, reply, headers, data, direct_ok)
+    }
+
+    /// Appends a PUB or HPUB whose subject and reply were checked.
+    fn append_pub(
+        &self,
+        subject: &str,
+        reply: Option<&str>,
+        headers: Option<&Headers>,
+        data: &[u8],
+        direct_ok: bool,
+    ) -> Result<()> {
         let block = headers.map(|h| h.encoded());
         self.append_ex(direct_ok, |st| {
             let hdr_len = block.as_ref().map_or(0, |b| b.len());

@@ -14,6 +14,7 @@ use super::options::natsOptions;
 use super::stats::natsStatistics;
 use super::subscription::natsSubscription;
 use crate::conn::Connection;
+use crate::proto::subject::{scan_publish_subject, PubSubject};
 use crate::options::Options;
 use crate::status::{natsConnStatus, natsStatus, Error, Result};
 
@@ -106,6 +107,22 @@ fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
     req_str(subj, "subject", natsStatus::NATS_INVALID_SUBJECT)
 }
 
+/// A publish subject, checked in one pass over its bytes (the per-publish fast path).
+fn pub_subject_arg<'a>(subj: *const c_char) -> Result<PubSubject<'a>> {
+    if subj.is_null() {
+        return Err(Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject must not be NULL"));
+    }
+    // SAFETY: a non-NULL C string argument is NUL-terminated and valid for the call.
+    let b = unsafe { std::ffi::CStr::from_ptr(subj) }.to_bytes();
+    let s = if scan_publish_subject(b)? {
+        // SAFETY: the scan found only ASCII bytes, which are valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(b) }
+    } else {
+        std::str::from_utf8(b).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?
+    };
+    Ok(PubSubject::scanned(s))
+}
+
 /// Publishes `dataLen` bytes of `data` on `subj`. The message is appended to the outgoing
 /// buffer and written by the connection's I/O thread; use a flush to know the server got it.
 /// Blocks only while the outgoing buffer is full.
@@ -113,8 +130,8 @@ fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
 pub extern "C" fn natsConnection_Publish(nc: *mut natsConnection, subj: *const c_char, data: *const c_void, dataLen: c_int) -> natsStatus {
     guard("natsConnection_Publish", || {
         let c = conn_of(nc)?;
-        let s = subject_arg(subj)?;
-        c.publish(s, None, data_arg(data as *const u8, dataLen)?)
+        let s = pub_subject_arg(subj)?;
+        c.publish_checked(s, data_arg(data as *const u8, dataLen)?)
     })
 }
 
@@ -123,9 +140,8 @@ pub extern "C" fn natsConnection_Publish(nc: *mut natsConnection, subj: *const c
 pub extern "C" fn natsConnection_PublishString(nc: *mut natsConnection, subj: *const c_char, str: *const c_char) -> natsStatus {
     guard("natsConnection_PublishString", || {
         let c = conn_of(nc)?;
-        let s = subject_arg(subj)?;
-        let payload = cbytes(str);
-        c.publish(s, None, payload)
+        let s = pub_subject_arg(subj)?;
+        c.publish_checked(s, cbytes(str))
     })
 }
 

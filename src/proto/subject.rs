@@ -1,7 +1,7 @@
 //! Validation of subjects and queue names before they are put on the wire.
 #![forbid(unsafe_code)]
 
-use crate::status::{err, natsStatus::*, Result};
+use crate::status::{err, natsStatus::*, Error, Result};
 
 /// Characters that would break the line-based protocol.
 fn is_blank(c: char) -> bool {
@@ -51,6 +51,56 @@ fn check_tokens(s: &str, what: &str) -> Result<()> {
 /// ("a..b", ".a", "a."). Wildcards are left for the server to judge.
 pub fn check_publish_subject(s: &str) -> Result<()> {
     check_tokens(s, "subject")
+}
+
+/// A publish subject that has passed [`check_publish_subject`].
+#[derive(Clone, Copy, Debug)]
+pub struct PubSubject<'a>(&'a str);
+
+impl<'a> PubSubject<'a> {
+    pub fn new(s: &'a str) -> Result<PubSubject<'a>> {
+        check_publish_subject(s)?;
+        Ok(PubSubject(s))
+    }
+
+    /// For a string [`scan_publish_subject`] accepted.
+    pub fn scanned(s: &'a str) -> PubSubject<'a> {
+        PubSubject(s)
+    }
+
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+}
+
+/// The publish check over raw bytes (a C string without its NUL), in one pass: this runs for
+/// every publish. Ok(true) when the bytes are ASCII, so they are valid UTF-8 without a second
+/// look; Ok(false) when the caller still has to check UTF-8.
+pub fn scan_publish_subject(b: &[u8]) -> Result<bool> {
+    let mut prev_dot = true;
+    let mut bad = false;
+    let mut high = 0u8;
+    for &c in b {
+        high |= c;
+        match c {
+            b'.' => {
+                bad |= prev_dot;
+                prev_dot = true;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                bad = true;
+                prev_dot = false;
+            }
+            _ => prev_dot = false,
+        }
+    }
+    if bad || prev_dot {
+        // The slow path words the error.
+        return Err(check_publish_subject(&String::from_utf8_lossy(b))
+            .err()
+            .unwrap_or_else(|| Error::new(NATS_INVALID_SUBJECT, "subject is invalid")));
+    }
+    Ok(high < 0x80)
 }
 
 /// Subscribe subject: as for publishing, plus '*' and '>' only as whole tokens and '>'
@@ -126,6 +176,22 @@ mod tests {
             assert_eq!(e.status, NATS_INVALID_SUBJECT, "{bad:?}");
             assert!(!e.text.is_empty());
         }
+    }
+
+    #[test]
+    fn scan_agrees_with_the_check() {
+        for ok in ["a", "foo.bar", "a.>", "*", "$SYS.x"] {
+            assert!(scan_publish_subject(ok.as_bytes()).unwrap(), "{ok}");
+        }
+        // Not ASCII: accepted by the scan, UTF-8 left to the caller.
+        assert!(!scan_publish_subject("ünï.cödé".as_bytes()).unwrap());
+        assert!(!scan_publish_subject(b"a\xff").unwrap());
+        for bad in BAD_EVERYWHERE {
+            let e = scan_publish_subject(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.status, NATS_INVALID_SUBJECT, "{bad:?}");
+            assert_eq!(e.text, check_publish_subject(bad).unwrap_err().text);
+        }
+        assert_eq!(scan_publish_subject(b"a \xff").unwrap_err().status, NATS_INVALID_SUBJECT);
     }
 
     #[test]
