@@ -9,6 +9,7 @@
  *   bench [-s URL] [-n NAME] flushrtt COUNT
  *   bench [-s URL] [-n NAME] pubsub SIZE COUNT
  *   bench [-s URL] [-n NAME] rawping COUNT
+ *   bench [-s URL] [-n NAME] rawwrite SIZE COUNT
  *   bench [-s URL] [-n NAME] pub4 SIZE COUNT
  *   bench [-s URL] [-n NAME] syncsub SIZE COUNT
  *   bench [-s URL] [-n NAME] asyncsub SIZE COUNT
@@ -37,6 +38,9 @@
  *             messages; rate = received / (last receive - first publish).
  *   rawping   plain TCP socket, no client library: CONNECT once, then COUNT
  *             timed PING/PONG exchanges. The floor for the flush RTT.
+ *   rawwrite  plain TCP socket, no client library: COUNT pre-encoded PUBs
+ *             of SIZE bytes in 64 KiB writes, then PING/PONG. The server's
+ *             ceiling for the pub mode.
  *   pub4      like pub, but 4 threads share one connection, each publishing
  *             COUNT/4 messages; rate = COUNT / (start .. final flush).
  *   syncsub   natsConnection_SubscribeSync + natsSubscription_NextMsg loop.
@@ -642,6 +646,74 @@ static void mode_rawping(long count)
     free(lat);
 }
 
+/* ------------------------------------------------------------ rawwrite */
+
+/*
+ * The server's ceiling for publishing: pre-encoded PUBs written over a plain
+ * socket in 64 KiB chunks, then a PING whose PONG says the server has read
+ * them all. No client library runs.
+ */
+static void mode_rawwrite(long size, long count)
+{
+    static const char connect_cmd[] =
+        "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
+        "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
+    static struct linebuf lb;
+    char head[512], line[65536];
+    size_t hl, msglen;
+    long per_chunk, i, sent = 0;
+    double t0, t1, c0, c1;
+    char *chunk;
+
+    lb.fd = tcp_connect(g_url);
+    read_line(&lb, line, sizeof(line));
+    if (strncmp(line, "INFO", 4) != 0)
+        fail("expected INFO from server");
+    send_all(lb.fd, connect_cmd, sizeof(connect_cmd) - 1);
+    wait_pong(&lb);
+
+    hl = (size_t) snprintf(head, sizeof(head), "PUB bench.pub %ld\r\n", size);
+    msglen = hl + (size_t) size + 2;
+    per_chunk = (long) (65536 / msglen);
+    if (per_chunk < 1)
+        per_chunk = 1;
+    chunk = malloc((size_t) per_chunk * msglen);
+    if (!chunk)
+        fail("out of memory");
+    for (i = 0; i < per_chunk; i++) {
+        char *m = chunk + (size_t) i * msglen;
+        long j;
+
+        memcpy(m, head, hl);
+        for (j = 0; j < size; j++)
+            m[hl + (size_t) j] = (char) ('a' + j % 26);
+        memcpy(m + hl + (size_t) size, "\r\n", 2);
+    }
+
+    c0 = cpu_s();
+    t0 = now_s();
+    while (sent < count) {
+        long n = count - sent < per_chunk ? count - sent : per_chunk;
+
+        send_all(lb.fd, chunk, (size_t) n * msglen);
+        sent += n;
+    }
+    send_all(lb.fd, "PING\r\n", 6);
+    wait_pong(&lb);
+    t1 = now_s();
+    c1 = cpu_s();
+
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("elapsed_s=%.4f", t1 - t0);
+    kv("msgs_per_s=%.0f", (double) count / (t1 - t0));
+    kv("mb_per_s=%.2f", (double) count * (double) size / (t1 - t0) / 1e6);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+
+    close(lb.fd);
+    free(chunk);
+}
+
 /* --------------------------------------------------------------- pub4 */
 
 struct pub4_state {
@@ -1054,12 +1126,18 @@ static long long sink_line(int fd, const char *line, size_t len, struct sink_sta
     const char *sp;
 
     if (len >= 4 && (memcmp(line, "PUB ", 4) == 0 || memcmp(line, "HPUB", 4) == 0)) {
-        /* The last field is the payload size (for HPUB: headers + payload). */
+        /* The last field is the payload size (for HPUB: headers + payload), read
+         * backwards digit by digit: the sink must cost as little as it can. */
+        long long n = 0, mul = 1;
+
         sp = line + len;
-        while (sp > line && sp[-1] != ' ')
+        while (sp > line && sp[-1] >= '0' && sp[-1] <= '9' && mul <= 1000000000000LL) {
+            n += (sp[-1] - '0') * mul;
+            mul *= 10;
             sp--;
+        }
         st->msgs++;
-        return strtoll(sp, NULL, 10) + 2;
+        return n + 2;
     }
     if (len >= 4 && memcmp(line, "PING", 4) == 0)
         send_all(fd, "PONG\r\n", 6);
@@ -1244,6 +1322,7 @@ static void usage(void)
             "       bench [-s URL] [-n NAME] flushrtt COUNT\n"
             "       bench [-s URL] [-n NAME] pubsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] rawping COUNT\n"
+            "       bench [-s URL] [-n NAME] rawwrite SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] pub4 SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] syncsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] asyncsub SIZE COUNT\n"
@@ -1303,6 +1382,8 @@ int main(int argc, char **argv)
         mode_sub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1), 1);
     } else if (strcmp(g_mode, "reqrep") == 0 && argc == 2) {
         mode_reqrep(parse_long(argv[1], "count", 1));
+    } else if (strcmp(g_mode, "rawwrite") == 0 && argc == 3) {
+        mode_rawwrite(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else if (strcmp(g_mode, "sink") == 0 && argc == 3) {
         mode_sink(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else {

@@ -88,6 +88,8 @@ CASES=(
     "pub16384|pub 16384 $N_PUB_16K"
     "flushrtt|flushrtt $N_FLUSH"
     "rawping|rawping $N_PING"
+    "rawwrite16|rawwrite 16 $N_PUB_SMALL"
+    "rawwrite128|rawwrite 128 $N_PUB_SMALL"
     "pubsub128|pubsub 128 $N_PUBSUB"
     "pub4_128|pub4 128 $N_PUB4"
     "syncsub128|syncsub 128 $N_SUB"
@@ -360,6 +362,7 @@ ROWS=(
     "client CPU per publish 128 B|pub128|cpu_ns_per_msg|ns/msg|lower"
     "client CPU per publish 1024 B|pub1024|cpu_ns_per_msg|ns/msg|lower"
     "client CPU per publish 16384 B|pub16384|cpu_ns_per_msg|ns/msg|lower"
+    "peak RSS, 10 M x 128 B publish flood|pub128|maxrss_kb|KiB|lower"
     "publish 128 B, 4 threads|pub4_128|msgs_per_s|msgs/s|higher"
     "client CPU, 4 threads 128 B|pub4_128|cpu_ns_per_msg|ns/msg|lower"
     "sink publish 128 B (no server)|sink128|msgs_per_s|msgs/s|higher"
@@ -372,6 +375,8 @@ ROWS=(
     "client CPU per flush|flushrtt|cpu_ns_per_msg|ns/op|lower"
     "raw TCP PING/PONG p50 (floor)|rawping|p50_us|us|lower"
     "raw TCP PING/PONG p99 (floor)|rawping|p99_us|us|lower"
+    "raw TCP writer 16 B (server ceiling)|rawwrite16|msgs_per_s|msgs/s|higher"
+    "raw TCP writer 128 B (server ceiling)|rawwrite128|msgs_per_s|msgs/s|higher"
     "request/reply p50|reqrep|p50_us|us|lower"
     "request/reply p99|reqrep|p99_us|us|lower"
     "request/reply throughput|reqrep|msgs_per_s|req/s|higher"
@@ -505,7 +510,7 @@ TABLE=$(make_table)
     echo "## summary (medians)"
     echo "$TABLE"
     echo
-    echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+    echo "note: rawping and rawwrite never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing."
     [[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 } >"$OUT"
 
@@ -514,7 +519,7 @@ echo
 echo "values: medians of $ROUNDS rounds; ratio: median of per-round rnats/nats.c; run time ${ELAPSED}s; failed runs: $FAILURES"
 echo "$TABLE"
 echo
-echo "note: rawping never calls the client library, so its ratio shows the noise level of this run."
+echo "note: rawping and rawwrite never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing."
 [[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 echo "raw results and table: $OUT"
 [[ "$FAILURES" == 0 ]]
