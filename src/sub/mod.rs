@@ -267,7 +267,8 @@ impl Subscription {
 
     /// `natsSubscription_NextMsg`: waits up to `timeout_ms` (0: do not wait).
     pub fn next_msg(&self, timeout_ms: i64) -> Result<Msg> {
-        let deadline = Instant::now() + Duration::from_millis(timeout_ms.max(0) as u64);
+        // The clock is read only when the queue is empty (a busy consumer never reads it).
+        let mut deadline = None;
         let mut st = self.lock();
         loop {
             if st.slow_report_pending {
@@ -290,10 +291,11 @@ impl Subscription {
                 return Err(closed_error(reason));
             }
             let now = Instant::now();
-            if now >= deadline {
+            let d = *deadline.get_or_insert_with(|| now + Duration::from_millis(timeout_ms.max(0) as u64));
+            if now >= d {
                 return err(natsStatus::NATS_TIMEOUT, "no message received before the timeout");
             }
-            st = self.wait_timeout(st, deadline - now);
+            st = self.wait_timeout(st, d - now);
         }
     }
 
