@@ -22,7 +22,6 @@ use crate::proto::headers::Headers;
 use crate::proto::info::parse_info;
 use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
 use crate::status::{natsConnStatus, natsStatus, Error};
-use crate::sub::Delivery;
 
 use super::callbacks::Event;
 use super::handshake::{server_error, Established};
@@ -106,6 +105,8 @@ struct Loop {
     next_ping: Instant,
     /// Bytes read past the handshake, parsed first.
     leftover: Vec<u8>,
+    /// Messages of one read for one subscription, delivered together (kept for its capacity).
+    batch: Vec<Msg>,
 }
 
 impl Loop {
@@ -130,6 +131,7 @@ impl Loop {
             ping_interval: interval,
             next_ping: Instant::now() + interval,
             leftover: est.leftover,
+            batch: Vec::new(),
         };
         lp.set_limits(est.info.max_payload);
         Ok(lp)
@@ -347,8 +349,23 @@ impl Loop {
     }
 
     fn on_bytes(&mut self, buf: &[u8], n: usize) -> Result<(), Error> {
-        let mut h = Handler { shared: &self.shared, fatal: None, last: None, to_wake: Vec::new() };
+        let mut h = Handler {
+            shared: &self.shared,
+            fatal: None,
+            last: None,
+            to_wake: Vec::new(),
+            batch: std::mem::take(&mut self.batch),
+            msgs: 0,
+            bytes: 0,
+        };
         let r = self.parser.parse(&buf[..n], &mut h);
+        h.end_run();
+        {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.shared.incoming.msgs.fetch_add(h.msgs, Relaxed);
+            self.shared.incoming.bytes.fetch_add(h.bytes, Relaxed);
+        }
+        self.batch = std::mem::take(&mut h.batch);
         for sub in h.to_wake.drain(..) {
             sub.wake_waiters();
         }
@@ -491,10 +508,42 @@ struct Handler<'a> {
     last: Option<(u64, Arc<crate::sub::Subscription>)>,
     /// Subscriptions with a consumer to wake once this read is parsed.
     to_wake: Vec<Arc<crate::sub::Subscription>>,
+    /// The current run of messages for the subscription in `last`, not yet delivered.
+    batch: Vec<Msg>,
+    /// Messages and payload bytes of this read (added to the statistics once).
+    msgs: u64,
+    bytes: u64,
+}
+
+impl Handler<'_> {
+    /// Delivers the current run of messages (at the end of a read, when the next message is
+    /// for another subscription, and before any other protocol event so that ordering
+    /// holds: a flush's PONG comes after the messages that preceded it).
+    fn end_run(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let Some((sid, sub)) = self.last.clone() else {
+            self.batch.clear();
+            return;
+        };
+        let out = sub.deliver_batch(&mut self.batch);
+        if out.wake && !self.to_wake.iter().any(|s| Arc::ptr_eq(s, &sub)) {
+            self.to_wake.push(Arc::clone(&sub));
+        }
+        if out.new_slow_episode {
+            self.shared.post(Event::Error { sub: Some(Arc::clone(&sub)), status: natsStatus::NATS_SLOW_CONSUMER });
+        }
+        if out.last {
+            self.shared.subs().remove(&sid);
+            sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
+        }
+    }
 }
 
 impl ProtoHandler for Handler<'_> {
     fn on_info(&mut self, json: &str) {
+        self.end_run();
         let info = match parse_info(json) {
             Ok(i) => i,
             Err(e) => {
@@ -518,17 +567,16 @@ impl ProtoHandler for Handler<'_> {
     }
 
     fn on_msg(&mut self, m: MsgView<'_>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.shared.incoming.msgs.fetch_add(1, Relaxed);
-        self.shared.incoming.bytes.fetch_add(m.payload.len() as u64, Relaxed);
-        let sub = match &self.last {
-            Some((sid, s)) if *sid == m.sid => Arc::clone(s),
-            _ => {
-                let Some(s) = self.shared.subs().get(&m.sid).cloned() else { return };
-                self.last = Some((m.sid, Arc::clone(&s)));
-                s
-            }
-        };
+        self.msgs += 1;
+        self.bytes += m.payload.len() as u64;
+        if !matches!(&self.last, Some((sid, _)) if *sid == m.sid) {
+            self.end_run();
+            let Some(s) = self.shared.subs().get(&m.sid).cloned() else {
+                self.last = None;
+                return;
+            };
+            self.last = Some((m.sid, s));
+        }
         let mut msg = Msg::new(m.subject, m.reply, m.payload);
         msg.sid = m.sid;
         if let Some(h) = m.header {
@@ -536,31 +584,18 @@ impl ProtoHandler for Handler<'_> {
             // dropping the message.
             msg.set_headers(Headers::parse(h).ok());
         }
-        let (delivery, wake) = sub.deliver_deferred(msg);
-        if wake && !self.to_wake.iter().any(|s| Arc::ptr_eq(s, &sub)) {
-            self.to_wake.push(Arc::clone(&sub));
-        }
-        match delivery {
-            Delivery::Queued | Delivery::Ignored => {}
-            Delivery::Dropped { new_episode } => {
-                if new_episode {
-                    self.shared.post(Event::Error { sub: Some(sub), status: natsStatus::NATS_SLOW_CONSUMER });
-                }
-            }
-            Delivery::QueuedLast => {
-                self.shared.subs().remove(&m.sid);
-                sub.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
-            }
-        }
+        self.batch.push(msg);
     }
 
     fn on_ping(&mut self) {
+        self.end_run();
         let mut st = self.shared.lock();
         st.out.extend_from_slice(encoder::PONG);
         st.appended += encoder::PONG.len() as u64;
     }
 
     fn on_pong(&mut self) {
+        self.end_run();
         let released = {
             let mut st = self.shared.lock();
             st.pings_out = 0;
@@ -574,6 +609,7 @@ impl ProtoHandler for Handler<'_> {
     fn on_ok(&mut self) {}
 
     fn on_err(&mut self, text: &str) {
+        self.end_run();
         let e = server_error(text);
         // Permission and authorization errors are reported and the connection stays up (the
         // server closes it if it wants to, which leads to a reconnect).

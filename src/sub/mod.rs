@@ -62,6 +62,17 @@ pub struct SubStats {
     pub dropped: i64,
 }
 
+/// What `deliver_batch` did with a run of messages.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// A blocked NextMsg must be woken ([`Subscription::wake_waiters`]).
+    pub wake: bool,
+    /// A message was dropped and started a slow-consumer episode.
+    pub new_slow_episode: bool,
+    /// The auto-unsubscribe limit was reached: the connection must forget the subscription.
+    pub last: bool,
+}
+
 /// What `deliver` did with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
@@ -226,8 +237,46 @@ impl Subscription {
             return (Delivery::Queued, false);
         }
         let mut st = self.lock();
+        let d = Self::admit(&mut st, msg, self.is_async());
+        self.after_admit(st, d)
+    }
+
+    /// Delivers a run of messages that arrived together, under one lock (the event loop's
+    /// path). Each message is judged as `deliver` would; the outcome sums them up.
+    pub fn deliver_batch(&self, msgs: &mut Vec<Msg>) -> Batch {
+        let mut out = Batch::default();
+        if let Kind::Inline(r) = &self.kind {
+            for m in msgs.drain(..) {
+                r.route(m);
+            }
+            return out;
+        }
+        let is_async = self.is_async();
+        let mut st = self.lock();
+        let mut queued = false;
+        for m in msgs.drain(..) {
+            match Self::admit(&mut st, m, is_async) {
+                Delivery::Queued => queued = true,
+                Delivery::QueuedLast => {
+                    queued = true;
+                    out.last = true;
+                }
+                Delivery::Dropped { new_episode } => out.new_slow_episode |= new_episode,
+                Delivery::Ignored => {}
+            }
+        }
+        if !queued {
+            return out;
+        }
+        out.wake = self.after_admit(st, Delivery::Queued).1;
+        out
+    }
+
+    /// The per-message rules: closed or past the auto-unsubscribe limit, pending limits
+    /// (slow consumer episodes), counters.
+    fn admit(st: &mut State, msg: Msg, is_async: bool) -> Delivery {
         if st.closed.is_some() || (st.max > 0 && st.received >= st.max) {
-            return (Delivery::Ignored, false);
+            return Delivery::Ignored;
         }
         let size = msg.pending_size();
         let over_msgs = st.limit_msgs > 0 && st.queue.len() >= st.limit_msgs as usize;
@@ -237,9 +286,9 @@ impl Subscription {
             let new_episode = !st.slow;
             if new_episode {
                 st.slow = true;
-                st.slow_report_pending = !self.is_async();
+                st.slow_report_pending = !is_async;
             }
-            return (Delivery::Dropped { new_episode }, false);
+            return Delivery::Dropped { new_episode };
         }
         st.slow = false;
         st.received += 1;
@@ -247,7 +296,19 @@ impl Subscription {
         st.queue.push_back(msg);
         st.max_msgs_seen = st.max_msgs_seen.max(st.queue.len());
         st.max_bytes_seen = st.max_bytes_seen.max(st.pending_bytes);
-        let last = st.max > 0 && st.received >= st.max;
+        if st.max > 0 && st.received >= st.max {
+            Delivery::QueuedLast
+        } else {
+            Delivery::Queued
+        }
+    }
+
+    /// After queueing: schedules an async subscription's dispatcher, or says whether a
+    /// blocked NextMsg must be woken.
+    fn after_admit(&self, mut st: MutexGuard<'_, State>, d: Delivery) -> (Delivery, bool) {
+        if !matches!(d, Delivery::Queued | Delivery::QueuedLast) {
+            return (d, false);
+        }
         let schedule = self.is_async() && !st.scheduled;
         if schedule {
             st.scheduled = true;
@@ -257,7 +318,7 @@ impl Subscription {
         if schedule {
             self.schedule();
         }
-        (if last { Delivery::QueuedLast } else { Delivery::Queued }, wake && !schedule)
+        (d, wake && !schedule)
     }
 
     /// Wakes consumers blocked in NextMsg (after `deliver_deferred`).
@@ -654,6 +715,30 @@ mod tests {
         s.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
         assert!(s.next_msg(0).is_ok());
         assert!(s.next_msg(0).is_ok());
+        assert_eq!(s.next_msg(0).unwrap_err().status, natsStatus::NATS_MAX_DELIVERED_MSGS);
+    }
+
+    #[test]
+    fn batches_follow_the_per_message_rules() {
+        // Pending limit of 2 messages: a run of 4 queues 2 and starts one slow episode.
+        let s = Subscription::new(1, "s".into(), None, 2, 1000);
+        let mut run: Vec<Msg> = (0..4).map(|_| m(1)).collect();
+        let out = s.deliver_batch(&mut run);
+        assert!(run.is_empty());
+        assert_eq!(out, Batch { wake: false, new_slow_episode: true, last: false });
+        assert_eq!(s.next_msg(0).unwrap_err().status, natsStatus::NATS_SLOW_CONSUMER);
+        let st = s.stats().unwrap();
+        assert_eq!((st.pending_msgs, st.dropped), (2, 2));
+
+        // AutoUnsubscribe(3) with a run of 5: exactly 3 queued, the last one reported.
+        let s = Subscription::new(2, "s".into(), None, 100, 1000);
+        assert!(!s.set_max(3));
+        let mut run: Vec<Msg> = (0..5).map(|_| m(1)).collect();
+        assert!(s.deliver_batch(&mut run).last);
+        s.close(natsStatus::NATS_MAX_DELIVERED_MSGS);
+        for _ in 0..3 {
+            assert!(s.next_msg(0).is_ok());
+        }
         assert_eq!(s.next_msg(0).unwrap_err().status, natsStatus::NATS_MAX_DELIVERED_MSGS);
     }
 
