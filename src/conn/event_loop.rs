@@ -601,6 +601,7 @@ impl ProtoHandler for Handler<'_> {
             st.pings_out = 0;
             st.pongs.on_pong()
         };
+        self.shared.pong_gen.fetch_add(1, std::sync::atomic::Ordering::Release);
         if released {
             self.shared.cond.notify_all();
         }

@@ -150,6 +150,11 @@ pub struct Shared {
     /// the outcome itself).
     pub quiet: AtomicBool,
     pub incoming: InCounters,
+    /// Bumped by the event loop on every PONG, so that a flush can watch for its answer
+    /// without the lock.
+    pub pong_gen: AtomicU64,
+    /// The round trip of the last flush that completed, in nanoseconds (0: none yet).
+    pub last_rtt_ns: AtomicU64,
     pub events: Mutex<Option<Sender<Event>>>,
     pub loop_thread: Mutex<Option<JoinHandle<()>>>,
     pub cb_thread: Mutex<Option<JoinHandle<()>>>,
@@ -194,6 +199,8 @@ impl Shared {
             destroyed: AtomicBool::new(false),
             quiet: AtomicBool::new(false),
             incoming: InCounters::default(),
+            pong_gen: AtomicU64::new(0),
+            last_rtt_ns: AtomicU64::new(0),
             events: Mutex::new(None),
             loop_thread: Mutex::new(None),
             cb_thread: Mutex::new(None),
