@@ -13,3 +13,4 @@ pub mod security;
 pub mod reconnect;
 pub mod stats;
 pub mod subscription;
+pub mod sys;
