@@ -175,7 +175,8 @@ natsStatus natsConnection_Flush(natsConnection *nc);
  * has processed all previously published data; NATS_TIMEOUT after `timeout` milliseconds;
  * NATS_INVALID_TIMEOUT when `timeout` <= 0; NATS_CONNECTION_CLOSED when the connection is or
  * becomes closed (or stale) meanwhile. Never NATS_OK when the PING could not be written.
- * Any number of threads may flush at once.
+ * Any number of threads may flush at once. A lone flush on a fast link first watches for its
+ * PONG for up to 100 microseconds (yielding the CPU) before it sleeps.
  */
 natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout);
 
