@@ -360,11 +360,6 @@ impl Loop {
         };
         let r = self.parser.parse(&buf[..n], &mut h);
         h.end_run();
-        {
-            use std::sync::atomic::Ordering::Relaxed;
-            self.shared.incoming.msgs.fetch_add(h.msgs, Relaxed);
-            self.shared.incoming.bytes.fetch_add(h.bytes, Relaxed);
-        }
         self.batch = std::mem::take(&mut h.batch);
         for sub in h.to_wake.drain(..) {
             sub.wake_waiters();
@@ -510,7 +505,7 @@ struct Handler<'a> {
     to_wake: Vec<Arc<crate::sub::Subscription>>,
     /// The current run of messages for the subscription in `last`, not yet delivered.
     batch: Vec<Msg>,
-    /// Messages and payload bytes of this read (added to the statistics once).
+    /// Messages and payload bytes of the current run (added to the statistics with it).
     msgs: u64,
     bytes: u64,
 }
@@ -520,6 +515,14 @@ impl Handler<'_> {
     /// for another subscription, and before any other protocol event so that ordering
     /// holds: a flush's PONG comes after the messages that preceded it).
     fn end_run(&mut self) {
+        // Statistics first: whoever sees a message delivered sees it counted.
+        if self.msgs > 0 {
+            use std::sync::atomic::Ordering::Relaxed;
+            self.shared.incoming.msgs.fetch_add(self.msgs, Relaxed);
+            self.shared.incoming.bytes.fetch_add(self.bytes, Relaxed);
+            self.msgs = 0;
+            self.bytes = 0;
+        }
         if self.batch.is_empty() {
             return;
         }
