@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_int, c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::status::{natsStatus, Error, Result};
 
@@ -18,12 +19,23 @@ thread_local! {
     static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
 }
 
+/// Set once any thread has recorded an error: until then no thread has one to clear, and
+/// the calls that clear it on entry (every guarded call, publishes included) skip the
+/// thread-local lookup.
+static ANY_ERROR: AtomicBool = AtomicBool::new(false);
+
 pub(crate) fn set_error(func: &'static str, e: &Error) {
     let text = CString::new(e.text.replace('\0', " ")).unwrap_or_default();
+    ANY_ERROR.store(true, Ordering::Relaxed);
     LAST_ERROR.with(|l| *l.borrow_mut() = Some(LastError { status: e.status, text, func }));
 }
 
 pub(crate) fn clear_error() {
+    // Relaxed is enough: only the calling thread's own error is cleared, and that thread
+    // saw its own store.
+    if !ANY_ERROR.load(Ordering::Relaxed) {
+        return;
+    }
     LAST_ERROR.with(|l| {
         if let Ok(mut b) = l.try_borrow_mut() {
             if b.is_some() {
