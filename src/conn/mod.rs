@@ -368,7 +368,9 @@ impl Connection {
         }
         let sent = Instant::now();
         let last_rtt = Duration::from_nanos(sh.last_rtt_ns.load(Ordering::Relaxed));
-        if fresh && st.out.is_empty() && st.pongs.len() == 1 && last_rtt <= FLUSH_SPIN {
+        // Nothing ahead of the PING: it was written here, or (TLS) it alone waits for the loop.
+        let alone = fresh && (st.out.is_empty() || st.out.len() == encoder::PING.len());
+        if alone && st.pongs.len() == 1 && last_rtt <= FLUSH_SPIN {
             // A lone flush on a fast link (the last round trip took at most FLUSH_SPIN): the
             // PONG comes back in less time than a sleeping thread takes to be woken, so
             // watch for it, yielding the CPU, before sleeping on the condition variable.
