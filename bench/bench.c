@@ -292,6 +292,16 @@ static void latency_report(double *lat_us, long n)
 
 /* ---------------------------------------------------------------- pub */
 
+/* The rate keys of a publishing run: COUNT messages of SIZE bytes in EL
+ * seconds, using CPU seconds of the process. */
+static void report_rate(long size, long count, double el, double cpu)
+{
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) count / el);
+    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", cpu * 1e9 / (double) count);
+}
+
 static void mode_pub(long size, long count)
 {
     natsConnection *nc = connect_to();
@@ -326,10 +336,7 @@ static void mode_pub(long size, long count)
     el = t1 - t0;
     kv("size=%ld", size);
     kv("count=%ld", count);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) count / el);
-    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+    report_rate(size, count, el, c1 - c0);
 
     natsConnection_Destroy(nc);
     free(buf);
@@ -598,26 +605,33 @@ static int tcp_connect(const char *url)
     return fd;
 }
 
-static void mode_rawping(long count)
+/* A plain socket that has read INFO, sent CONNECT and seen the PONG of its PING. */
+static void raw_connect(struct linebuf *lb)
 {
     static const char connect_cmd[] =
         "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
         "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
+    char line[65536];
+
+    lb->fd = tcp_connect(g_url);
+    read_line(lb, line, sizeof(line));
+    if (strncmp(line, "INFO", 4) != 0)
+        fail("expected INFO from server");
+    send_all(lb->fd, connect_cmd, sizeof(connect_cmd) - 1);
+    wait_pong(lb);
+}
+
+static void mode_rawping(long count)
+{
     static struct linebuf lb;
     double *lat = malloc(sizeof(double) * (size_t) count);
     long warm = count / 10 < 200 ? count / 10 : 200;
-    char line[65536];
     double t0, t1, c0, c1, start;
     long i;
 
     if (!lat)
         fail("out of memory");
-    lb.fd = tcp_connect(g_url);
-    read_line(&lb, line, sizeof(line));
-    if (strncmp(line, "INFO", 4) != 0)
-        fail("expected INFO from server");
-    send_all(lb.fd, connect_cmd, sizeof(connect_cmd) - 1);
-    wait_pong(&lb);
+    raw_connect(&lb);
 
     for (i = 0; i < warm; i++) {
         send_all(lb.fd, "PING\r\n", 6);
@@ -646,6 +660,36 @@ static void mode_rawping(long count)
     free(lat);
 }
 
+/*
+ * Pre-encoded PUBs of SIZE bytes on SUBJ, as many as fit in 64 KiB (at least
+ * one), for the plain-socket writers. Returns the malloc'ed chunk.
+ */
+static char *pub_chunk(const char *subj, long size, long *per_chunk, size_t *msglen)
+{
+    char head[512];
+    size_t hl = (size_t) snprintf(head, sizeof(head), "PUB %s %ld\r\n", subj, size);
+    char *chunk;
+    long i;
+
+    *msglen = hl + (size_t) size + 2;
+    *per_chunk = (long) (65536 / *msglen);
+    if (*per_chunk < 1)
+        *per_chunk = 1;
+    chunk = malloc((size_t) *per_chunk * *msglen);
+    if (!chunk)
+        fail("out of memory");
+    for (i = 0; i < *per_chunk; i++) {
+        char *m = chunk + (size_t) i * *msglen;
+        long j;
+
+        memcpy(m, head, hl);
+        for (j = 0; j < size; j++)
+            m[hl + (size_t) j] = (char) ('a' + j % 26);
+        memcpy(m + hl + (size_t) size, "\r\n", 2);
+    }
+    return chunk;
+}
+
 /* ------------------------------------------------------------ rawwrite */
 
 /*
@@ -655,40 +699,15 @@ static void mode_rawping(long count)
  */
 static void mode_rawwrite(long size, long count)
 {
-    static const char connect_cmd[] =
-        "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
-        "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
     static struct linebuf lb;
-    char head[512], line[65536];
-    size_t hl, msglen;
-    long per_chunk, i, sent = 0;
+    size_t msglen;
+    long per_chunk, sent = 0;
     double t0, t1, c0, c1;
     char *chunk;
 
-    lb.fd = tcp_connect(g_url);
-    read_line(&lb, line, sizeof(line));
-    if (strncmp(line, "INFO", 4) != 0)
-        fail("expected INFO from server");
-    send_all(lb.fd, connect_cmd, sizeof(connect_cmd) - 1);
-    wait_pong(&lb);
+    raw_connect(&lb);
 
-    hl = (size_t) snprintf(head, sizeof(head), "PUB bench.pub %ld\r\n", size);
-    msglen = hl + (size_t) size + 2;
-    per_chunk = (long) (65536 / msglen);
-    if (per_chunk < 1)
-        per_chunk = 1;
-    chunk = malloc((size_t) per_chunk * msglen);
-    if (!chunk)
-        fail("out of memory");
-    for (i = 0; i < per_chunk; i++) {
-        char *m = chunk + (size_t) i * msglen;
-        long j;
-
-        memcpy(m, head, hl);
-        for (j = 0; j < size; j++)
-            m[hl + (size_t) j] = (char) ('a' + j % 26);
-        memcpy(m + hl + (size_t) size, "\r\n", 2);
-    }
+    chunk = pub_chunk("bench.pub", size, &per_chunk, &msglen);
 
     c0 = cpu_s();
     t0 = now_s();
@@ -705,10 +724,7 @@ static void mode_rawwrite(long size, long count)
 
     kv("size=%ld", size);
     kv("count=%ld", count);
-    kv("elapsed_s=%.4f", t1 - t0);
-    kv("msgs_per_s=%.0f", (double) count / (t1 - t0));
-    kv("mb_per_s=%.2f", (double) count * (double) size / (t1 - t0) / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+    report_rate(size, count, t1 - t0, c1 - c0);
 
     close(lb.fd);
     free(chunk);
@@ -787,10 +803,7 @@ static void mode_pub4(long size, long count)
     kv("size=%ld", size);
     kv("count=%ld", count);
     kv("threads=%d", PUB_THREADS);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) count / el);
-    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+    report_rate(size, count, el, c1 - c0);
 
     natsConnection_Destroy(nc);
     free(buf);
@@ -817,43 +830,18 @@ struct rawpub {
 
 static void *rawpub_thread(void *arg)
 {
-    static const char connect_cmd[] =
-        "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
-        "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
     struct rawpub *rp = arg;
     struct linebuf *lb = calloc(1, sizeof(*lb));
     double c0 = thread_cpu_s();
-    char head[512], line[4096];
-    size_t hl, msglen;
-    long per_chunk, i;
+    size_t msglen;
+    long per_chunk;
     char *chunk;
 
     if (!lb)
         fail("out of memory");
-    lb->fd = tcp_connect(g_url);
-    read_line(lb, line, sizeof(line));
-    if (strncmp(line, "INFO", 4) != 0)
-        fail("raw publisher: expected INFO from server");
-    send_all(lb->fd, connect_cmd, sizeof(connect_cmd) - 1);
-    wait_pong(lb);
+    raw_connect(lb);
 
-    hl = (size_t) snprintf(head, sizeof(head), "PUB %s %ld\r\n", rp->subj, rp->size);
-    msglen = hl + (size_t) rp->size + 2;
-    per_chunk = (long) (65536 / msglen);
-    if (per_chunk < 1)
-        per_chunk = 1;
-    chunk = malloc((size_t) per_chunk * msglen);
-    if (!chunk)
-        fail("out of memory");
-    for (i = 0; i < per_chunk; i++) {
-        char *m = chunk + (size_t) i * msglen;
-        long j;
-
-        memcpy(m, head, hl);
-        for (j = 0; j < rp->size; j++)
-            m[hl + (size_t) j] = (char) ('a' + j % 26);
-        memcpy(m + hl + (size_t) rp->size, "\r\n", 2);
-    }
+    chunk = pub_chunk(rp->subj, rp->size, &per_chunk, &msglen);
 
     while (rp->sent < rp->count && !atomic_load(&rp->stop)) {
         long room = RAW_WINDOW - (rp->sent - atomic_load_explicit(rp->received, memory_order_relaxed));
@@ -1304,10 +1292,7 @@ static void mode_sink(long size, long count)
     el = t1 - t0;
     kv("size=%ld", size);
     kv("count=%ld", count);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) count / el);
-    kv("mb_per_s=%.2f", (double) count * (double) size / el / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
+    report_rate(size, count, el, c1 - c0);
     kv("sink_cpu_ns_per_msg=%.1f", ss.cpu_s * 1e9 / (double) (warm + count));
 
     free(buf);

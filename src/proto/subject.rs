@@ -8,37 +8,51 @@ fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
-/// Checks non-emptiness, blanks and empty tokens; `what` names the thing in messages.
-fn check_tokens(s: &str, what: &str) -> Result<()> {
-    // One pass over the bytes (this runs for every publish): whitespace anywhere, or a dot
-    // at the start, at the end or after another dot, is refused.
-    let b = s.as_bytes();
+/// What one pass over a subject's bytes found.
+struct Scan {
+    /// Space, tab, CR or LF somewhere.
+    blank: bool,
+    /// An empty token: a dot at the start, at the end or after another dot (or no bytes).
+    empty_token: bool,
+    /// All bytes ORed together: below 0x80 means ASCII.
+    high: u8,
+}
+
+fn scan(b: &[u8]) -> Scan {
     let mut prev_dot = true;
-    let mut bad_token = false;
-    let mut blank = false;
+    let mut sc = Scan { blank: false, empty_token: false, high: 0 };
     for &c in b {
+        sc.high |= c;
         match c {
             b'.' => {
-                bad_token |= prev_dot;
+                sc.empty_token |= prev_dot;
                 prev_dot = true;
             }
             b' ' | b'\t' | b'\r' | b'\n' => {
-                blank = true;
+                sc.blank = true;
                 prev_dot = false;
             }
             _ => prev_dot = false,
         }
     }
-    if b.is_empty() {
+    sc.empty_token |= prev_dot;
+    sc
+}
+
+/// Checks non-emptiness, blanks and empty tokens; `what` names the thing in messages.
+fn check_tokens(s: &str, what: &str) -> Result<()> {
+    // One pass over the bytes (this runs for every publish).
+    let sc = scan(s.as_bytes());
+    if s.is_empty() {
         return err(NATS_INVALID_SUBJECT, format!("{what} is empty"));
     }
-    if blank {
+    if sc.blank {
         return err(
             NATS_INVALID_SUBJECT,
             format!("{what} '{}' contains whitespace", s.escape_debug()),
         );
     }
-    if bad_token || prev_dot {
+    if sc.empty_token {
         return err(
             NATS_INVALID_SUBJECT,
             format!("{what} '{s}' has an empty token"),
@@ -77,30 +91,14 @@ impl<'a> PubSubject<'a> {
 /// every publish. Ok(true) when the bytes are ASCII, so they are valid UTF-8 without a second
 /// look; Ok(false) when the caller still has to check UTF-8.
 pub fn scan_publish_subject(b: &[u8]) -> Result<bool> {
-    let mut prev_dot = true;
-    let mut bad = false;
-    let mut high = 0u8;
-    for &c in b {
-        high |= c;
-        match c {
-            b'.' => {
-                bad |= prev_dot;
-                prev_dot = true;
-            }
-            b' ' | b'\t' | b'\r' | b'\n' => {
-                bad = true;
-                prev_dot = false;
-            }
-            _ => prev_dot = false,
-        }
-    }
-    if bad || prev_dot {
+    let sc = scan(b);
+    if sc.blank || sc.empty_token {
         // The slow path words the error.
         return Err(check_publish_subject(&String::from_utf8_lossy(b))
             .err()
             .unwrap_or_else(|| Error::new(NATS_INVALID_SUBJECT, "subject is invalid")));
     }
-    Ok(high < 0x80)
+    Ok(sc.high < 0x80)
 }
 
 /// Subscribe subject: as for publishing, plus '*' and '>' only as whole tokens and '>'
