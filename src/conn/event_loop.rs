@@ -396,11 +396,16 @@ impl Loop {
             }
             if self.pos == self.pending.len() {
                 let mut st = self.shared.lock();
+                let wrote = !self.pending.is_empty();
                 st.written += self.pending.len() as u64;
                 self.pending.clear();
                 self.pos = 0;
                 let waiters = st.space_waiters > 0 || st.asap_waiters > 0;
                 if st.out.is_empty() {
+                    if wrote || st.wake_pending {
+                        // Output just ran out (not merely: there was none).
+                        st.idle_since = Some(Instant::now());
+                    }
                     st.wake_pending = false;
                     st.in_flight = 0;
                     drop(st);

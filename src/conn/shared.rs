@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::options::Options;
 use crate::proto::info::ServerInfo;
@@ -21,6 +22,9 @@ use super::pongs::PongQueue;
 /// The outgoing buffer is bounded: a publisher that finds it this full waits for the event
 /// loop to take it (memory stays bounded whatever the publish rate).
 pub const OUT_BUFFER_LIMIT: usize = 2 * 1024 * 1024;
+
+/// See [`State::quiet`].
+const PUBLISH_DIRECT_GAP: Duration = Duration::from_micros(20);
 
 /// What is guarded by the connection lock. Held only for short, non-blocking sections.
 pub struct State {
@@ -55,6 +59,9 @@ pub struct State {
     /// The socket, for callers to write to directly while the event loop has nothing in
     /// flight (clear-text connections only; `None` otherwise).
     pub direct: Option<Arc<mio::net::TcpStream>>,
+    /// Since when nothing has been written or waits to be: set when the event loop runs out
+    /// of output, and when a caller's direct write leaves nothing behind.
+    pub idle_since: Option<Instant>,
 }
 
 impl State {
@@ -68,13 +75,13 @@ impl State {
     /// publish or flush PING then costs no thread hand-off. Returns true when the loop must
     /// be woken to write what is left.
     ///
-    /// Only latency-bound operations (flush, request) write directly: publishes always go
-    /// through the loop, so that a flood never costs a syscall per message.
+    /// Latency-bound operations (flush, request) always may; a plain publish only when the
+    /// connection was quiet (see `quiet`), so that a flood never costs a syscall per message.
     pub fn push_out(&mut self, fresh: bool, direct_ok: bool) -> bool {
         if self.wake_pending {
             return false;
         }
-        if fresh && direct_ok && self.is_connected() {
+        if fresh && self.is_connected() && self.direct.is_some() && (direct_ok || self.quiet()) {
             if let Some(sock) = self.direct.clone() {
                 use std::io::Write;
                 // With `wake_pending` false the loop holds no unwritten bytes and cannot start
@@ -84,6 +91,7 @@ impl State {
                     self.written += n as u64;
                     if n == self.out.len() {
                         self.out.clear();
+                        self.idle_since = Some(Instant::now());
                         return false;
                     }
                     self.out.drain(..n);
@@ -92,6 +100,14 @@ impl State {
         }
         self.wake_pending = true;
         true
+    }
+
+    /// Nothing written or buffered for PUBLISH_DIRECT_GAP: a publish may then write from its
+    /// own thread too, so a lone publish or a reply sent from a handler skips the hop to the
+    /// event loop. A flood never looks quiet: its next publish follows the loop's last write
+    /// by far less than the gap.
+    fn quiet(&self) -> bool {
+        self.idle_since.is_some_and(|t| t.elapsed() >= PUBLISH_DIRECT_GAP)
     }
 
     /// Adds the servers the current INFO announces (connect_urls) to the pool, unless told to
@@ -190,6 +206,7 @@ impl Shared {
                 out_bytes: 0,
                 draining: false,
                 direct: None,
+                idle_since: None,
             }),
             cond: Condvar::new(),
             waker: OnceLock::new(),
