@@ -302,13 +302,14 @@ static void report_rate(long size, long count, double el, double cpu)
     kv("cpu_ns_per_msg=%.1f", cpu * 1e9 / (double) count);
 }
 
-static void mode_pub(long size, long count)
+/* Publishes WARM messages and flushes, then times COUNT publishes of SIZE
+ * bytes on SUBJ plus the final flush; checks the connection's statistics.
+ * Returns the elapsed seconds and stores the process CPU seconds in *cpu. */
+static double timed_publish(natsConnection *nc, const char *subj, long size, long count,
+                            long warm, double *cpu)
 {
-    natsConnection *nc = connect_to();
-    const char *subj = "bench.pub";
     char *buf = payload(size);
-    long warm = count / 10 < 10000 ? count / 10 : 10000;
-    double t0, t1, c0, c1, el;
+    double t0, t1, c0, c1;
     uint64_t before, after;
     long i;
 
@@ -332,14 +333,22 @@ static void mode_pub(long size, long count)
     if (after - before != (uint64_t) count)
         fail("stats report %llu messages sent, expected %ld",
              (unsigned long long) (after - before), count);
+    free(buf);
+    *cpu = c1 - c0;
+    return t1 - t0;
+}
 
-    el = t1 - t0;
+static void mode_pub(long size, long count)
+{
+    natsConnection *nc = connect_to();
+    long warm = count / 10 < 10000 ? count / 10 : 10000;
+    double cpu, el = timed_publish(nc, "bench.pub", size, count, warm, &cpu);
+
     kv("size=%ld", size);
     kv("count=%ld", count);
-    report_rate(size, count, el, c1 - c0);
+    report_rate(size, count, el, cpu);
 
     natsConnection_Destroy(nc);
-    free(buf);
 }
 
 /* ----------------------------------------------------------- flushrtt */
@@ -1203,14 +1212,10 @@ static void mode_sink(long size, long count)
     socklen_t alen = sizeof(addr);
     struct sink_stats ss;
     natsConnection *nc;
-    const char *subj = "bench.sink";
-    char *buf;
     long warm = count / 10 < 10000 ? count / 10 : 10000;
-    double t0, t1, c0, c1, el;
-    uint64_t before, after;
+    double cpu, el;
     int lfd, pfd[2], status = 0, one = 1;
     pid_t pid;
-    long i;
 
     /* The sink runs in a child process, forked before the library starts
      * any thread; its CPU time is not part of this process's rusage. */
@@ -1254,28 +1259,7 @@ static void mode_sink(long size, long count)
     snprintf(url, sizeof(url), "nats://127.0.0.1:%d", (int) ntohs(addr.sin_port));
     g_url = url;
     nc = connect_to();
-    buf = payload(size);
-
-    for (i = 0; i < warm; i++)
-        check(natsConnection_Publish(nc, subj, buf, (int) size), "warmup publish");
-    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "warmup flush");
-    before = out_msgs(nc);
-
-    c0 = cpu_s();
-    t0 = now_s();
-    for (i = 0; i < count; i++) {
-        natsStatus s = natsConnection_Publish(nc, subj, buf, (int) size);
-        if (s != NATS_OK)
-            fail("publish #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
-    }
-    check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "flush");
-    t1 = now_s();
-    c1 = cpu_s();
-
-    after = out_msgs(nc);
-    if (after - before != (uint64_t) count)
-        fail("stats report %llu messages sent, expected %ld",
-             (unsigned long long) (after - before), count);
+    el = timed_publish(nc, "bench.sink", size, count, warm, &cpu);
     natsConnection_Destroy(nc);
 
     /* The sink reports once the client has closed the connection. */
@@ -1289,13 +1273,10 @@ static void mode_sink(long size, long count)
     if (ss.msgs != warm + count)
         fail("sink counted %lld messages, expected %ld", ss.msgs, warm + count);
 
-    el = t1 - t0;
     kv("size=%ld", size);
     kv("count=%ld", count);
-    report_rate(size, count, el, c1 - c0);
+    report_rate(size, count, el, cpu);
     kv("sink_cpu_ns_per_msg=%.1f", ss.cpu_s * 1e9 / (double) (warm + count));
-
-    free(buf);
 }
 
 /* --------------------------------------------------------------- main */
