@@ -25,23 +25,6 @@
 
 static test_server g_srv;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
-static natsConnection *connect_mode(bool global)
-{
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    CHECK_OK(natsOptions_Create(&o));
-    CHECK_OK(natsOptions_SetURL(o, g_srv.url));
-    CHECK_OK(natsOptions_UseGlobalMessageDelivery(o, global));
-    CHECK_OK(natsConnection_Connect(&nc, o));
-    natsOptions_Destroy(o);
-    return nc;
-}
-
 /* ---- Part 1: a running handler ---------------------------------------- */
 
 typedef struct {
@@ -62,7 +45,7 @@ static void slow_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg
 
 static void running_handler(bool global, bool whole_connection)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
     /* Static: if Destroy returns early the handler still touches it. */
     static slow_state st;
@@ -138,14 +121,14 @@ static void flood_destroy(bool global, bool whole_connection)
     pthread_t th;
     CHECK(pthread_create(&th, NULL, flood_main, &f) == 0);
 
-    int rounds = under_valgrind() ? 8 : 60;
+    int rounds = test_under_valgrind() ? 8 : 60;
     int late = 0;
-    natsConnection *nc = whole_connection ? NULL : connect_mode(global);
+    natsConnection *nc = whole_connection ? NULL : test_connect_delivery(g_srv.url, global);
     for (int r = 0; r < rounds; r++) {
         late_state *st = &g_late_states[r % 64];
         memset(st, 0, sizeof(*st));
         if (whole_connection)
-            nc = connect_mode(global);
+            nc = test_connect_delivery(g_srv.url, global);
         natsSubscription *sub = NULL;
         CHECK_OK(natsConnection_Subscribe(&sub, nc, "flood.x", late_handler, st));
         CHECK(WAIT_FOR(atomic_load(&st->calls) >= 20, 10000));

@@ -195,6 +195,56 @@ bool test_str_eq(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
+bool test_under_valgrind(void)
+{
+    return getenv("RNATS_TEST_VALGRIND") != NULL;
+}
+
+natsConnection *test_connect_delivery(const char *url, bool global)
+{
+    natsOptions *o = NULL;
+    natsConnection *nc = NULL;
+    CHECK_OK(natsOptions_Create(&o));
+    CHECK_OK(natsOptions_SetURL(o, url));
+    CHECK_OK(natsOptions_UseGlobalMessageDelivery(o, global));
+    CHECK_OK(natsConnection_Connect(&nc, o));
+    natsOptions_Destroy(o);
+    return nc;
+}
+
+void test_publish_n(natsConnection *nc, const char *subj, int n, const char *payload)
+{
+    for (int i = 0; i < n; i++)
+        CHECK_OK(natsConnection_PublishString(nc, subj, payload));
+    CHECK_OK(natsConnection_Flush(nc));
+}
+
+void test_counting_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    test_counter *st = closure;
+    atomic_store(&st->in_handler, 1);
+    if (st->gated) {
+        while (!atomic_load(&st->gate))
+            test_sleep_ms(1);
+    }
+    if (st->sleep_ms > 0)
+        test_sleep_ms(st->sleep_ms);
+    natsMsg_Destroy(msg);
+    atomic_fetch_add(&st->calls, 1);
+    atomic_store(&st->in_handler, 0);
+}
+
+void test_counting_complete(void *closure)
+{
+    test_counter *st = closure;
+    if (atomic_load(&st->in_handler))
+        atomic_fetch_add(&st->complete_in_handler, 1);
+    atomic_store(&st->calls_at_complete, atomic_load(&st->calls));
+    atomic_fetch_add(&st->completes, 1);
+}
+
 int64_t test_now_ms(void)
 {
     struct timespec ts;

@@ -121,6 +121,33 @@ bool test_str_eq(const char *a, const char *b);
 int64_t test_now_ms(void);
 void test_sleep_ms(int64_t ms);
 
+/* True when the test runs under valgrind (counts are then scaled down). */
+bool test_under_valgrind(void);
+
+/* A connection to url, with UseGlobalMessageDelivery set to global. */
+natsConnection *test_connect_delivery(const char *url, bool global);
+
+/* Publishes payload n times on subj, then flushes. */
+void test_publish_n(natsConnection *nc, const char *subj, int n, const char *payload);
+
+/* A message handler that counts its calls (optionally waiting for a gate or
+ * sleeping first), and a subscription completion callback that records how
+ * many calls had finished and whether a handler was still running. Both
+ * take a test_counter as closure. */
+typedef struct {
+    atomic_int calls;
+    atomic_int in_handler;
+    atomic_int completes;
+    atomic_int calls_at_complete;
+    atomic_int complete_in_handler;
+    atomic_int gate;          /* when gated: the handler waits until set */
+    bool gated;
+    int sleep_ms;
+} test_counter;
+
+void test_counting_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
+void test_counting_complete(void *closure);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 int test_free_port(void);
 

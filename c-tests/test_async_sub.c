@@ -18,27 +18,10 @@
 static test_server g_srv;
 static pthread_t g_main;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 /* Message counts shrink under valgrind. */
 static int scaled(int n)
 {
-    return under_valgrind() ? (n / 10 > 0 ? n / 10 : 1) : n;
-}
-
-static natsConnection *connect_mode(bool global)
-{
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    CHECK_OK(natsOptions_Create(&o));
-    CHECK_OK(natsOptions_SetURL(o, g_srv.url));
-    CHECK_OK(natsOptions_UseGlobalMessageDelivery(o, global));
-    CHECK_OK(natsConnection_Connect(&nc, o));
-    natsOptions_Destroy(o);
-    return nc;
+    return test_under_valgrind() ? (n / 10 > 0 ? n / 10 : 1) : n;
 }
 
 static natsConnection *connect_plain(void)
@@ -132,7 +115,7 @@ static void ident_handler(natsConnection *nc, natsSubscription *sub, natsMsg *ms
 
 static void check_handler_identity(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     ident_state st;
     memset(&st, 0, sizeof(st));
     st.nc = nc;
@@ -196,7 +179,7 @@ static void reentrant_handler(natsConnection *nc, natsSubscription *sub, natsMsg
  * the one that would run the responder). */
 static void check_reentrant(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsConnection *rnc = global ? connect_plain() : nc;
     natsSubscription *svc = NULL, *work = NULL;
     reentrant_state st;
@@ -251,7 +234,7 @@ static void order_handler(natsConnection *nc, natsSubscription *sub, natsMsg *ms
  * subscription sees 0..n-1 in order. */
 static void check_order(bool global, int nsubs, int n)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsConnection *pub = connect_plain();
     natsSubscription *subs[8] = { NULL };
     order_state st[8];
@@ -330,7 +313,7 @@ static void timeout_handler(natsConnection *nc, natsSubscription *sub, natsMsg *
 
 static void check_subscribe_timeout(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
     timeout_state st;
     memset(&st, 0, sizeof(st));
@@ -344,7 +327,7 @@ static void check_subscribe_timeout(bool global)
     int n = atomic_load(&st.nulls);
     int64_t el = test_now_ms() - t0;
     test_log("%d NULL calls in %lld ms (timeout 100 ms)", n, (long long)el);
-    CHECK_MSG(n >= (under_valgrind() ? 2 : 4) && n <= el / 100 + 1,
+    CHECK_MSG(n >= (test_under_valgrind() ? 2 : 4) && n <= el / 100 + 1,
               "%d NULL calls in %lld ms with a 100 ms timeout", n, (long long)el);
     CHECK_EQ(atomic_load(&st.msgs), 0);
     natsSubscription_Destroy(sub);
@@ -438,11 +421,11 @@ static void *flood_main(void *arg)
  * bug_sub_destroy_while_receiving.c.) */
 static void check_no_handler_after_sub_destroy(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsConnection *pub = connect_plain();
     const int backlog = 300;
 
-    int rounds = under_valgrind() ? 3 : 10;
+    int rounds = test_under_valgrind() ? 3 : 10;
     int late_total = 0;
     for (int r = 0; r < rounds; r++) {
         late_state st;
@@ -460,9 +443,9 @@ static void check_no_handler_after_sub_destroy(bool global)
         atomic_store(&st.destroyed, 1);
         /* nats.c may still start the one call its dispatcher had already
          * dequeued (see bug_handler_after_destroy.c); nothing beyond. */
-        test_sleep_ms(under_valgrind() ? 100 : 30);
+        test_sleep_ms(test_under_valgrind() ? 100 : 30);
         int settled = atomic_load(&st.calls);
-        test_sleep_ms(under_valgrind() ? 200 : 100);
+        test_sleep_ms(test_under_valgrind() ? 200 : 100);
         CHECK_MSG(atomic_load(&st.calls) == settled,
                   "round %d: handler still called %d times after natsSubscription_Destroy",
                   r, atomic_load(&st.calls) - settled);
@@ -485,10 +468,10 @@ static void check_no_handler_after_conn_destroy(bool global)
     pthread_t th;
     CHECK(pthread_create(&th, NULL, flood_main, &f) == 0);
 
-    int rounds = under_valgrind() ? 3 : 10;
+    int rounds = test_under_valgrind() ? 3 : 10;
     int late_total = 0;
     for (int r = 0; r < rounds; r++) {
-        natsConnection *nc = connect_mode(global);
+        natsConnection *nc = test_connect_delivery(g_srv.url, global);
         late_state st;
         memset(&st, 0, sizeof(st));
         natsSubscription *s1 = NULL, *s2 = NULL;
@@ -499,9 +482,9 @@ static void check_no_handler_after_conn_destroy(bool global)
         atomic_store(&st.destroyed, 1);
         /* At most the call each dispatcher had already dequeued (nats.c);
          * then nothing. */
-        test_sleep_ms(under_valgrind() ? 100 : 30);
+        test_sleep_ms(test_under_valgrind() ? 100 : 30);
         int settled = atomic_load(&st.calls);
-        test_sleep_ms(under_valgrind() ? 200 : 100);
+        test_sleep_ms(test_under_valgrind() ? 200 : 100);
         CHECK_MSG(atomic_load(&st.calls) == settled,
                   "round %d: handlers still called %d times after natsConnection_Destroy",
                   r, atomic_load(&st.calls) - settled);
@@ -523,62 +506,18 @@ static void check_no_handler_after_conn_destroy(bool global)
 /* ------------------------------------------------------------------------ */
 /* AutoUnsubscribe and the completion callback                              */
 
-typedef struct {
-    atomic_int calls;
-    atomic_int in_handler;
-    atomic_int completes;
-    atomic_int complete_while_in_handler;
-    atomic_int calls_at_complete;
-    atomic_int gate;           /* handler waits while 0 (when gated) */
-    bool gated;
-    int sleep_ms;
-} auto_state;
-
-static void auto_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
-{
-    (void)nc;
-    (void)sub;
-    auto_state *st = closure;
-    atomic_store(&st->in_handler, 1);
-    if (st->gated) {
-        while (!atomic_load(&st->gate))
-            test_sleep_ms(1);
-    }
-    if (st->sleep_ms > 0)
-        test_sleep_ms(st->sleep_ms);
-    natsMsg_Destroy(msg);
-    atomic_fetch_add(&st->calls, 1);
-    atomic_store(&st->in_handler, 0);
-}
-
-static void auto_complete(void *closure)
-{
-    auto_state *st = closure;
-    if (atomic_load(&st->in_handler))
-        atomic_fetch_add(&st->complete_while_in_handler, 1);
-    atomic_store(&st->calls_at_complete, atomic_load(&st->calls));
-    atomic_fetch_add(&st->completes, 1);
-}
-
-static void publish_n(natsConnection *nc, const char *subj, int n)
-{
-    for (int i = 0; i < n; i++)
-        CHECK_OK(natsConnection_PublishString(nc, subj, "x"));
-    CHECK_OK(natsConnection_Flush(nc));
-}
-
 static void check_auto_unsubscribe(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
-    auto_state st;
+    test_counter st;
 
     /* Limit set before any message: exactly N handler calls. */
     memset(&st, 0, sizeof(st));
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.a", auto_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.a", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 7));
-    publish_n(nc, "auto.a", 50);
+    test_publish_n(nc, "auto.a", 50, "x");
     CHECK(WAIT_FOR(atomic_load(&st.calls) >= 7, 10000));
     CHECK(WAIT_FOR(atomic_load(&st.completes) >= 1, 10000));
     test_sleep_ms(100);
@@ -586,7 +525,7 @@ static void check_auto_unsubscribe(bool global)
     CHECK(!natsSubscription_IsValid(sub));
     CHECK_EQ(atomic_load(&st.completes), 1);
     CHECK_EQ(atomic_load(&st.calls_at_complete), 7);
-    CHECK_EQ(atomic_load(&st.complete_while_in_handler), 0);
+    CHECK_EQ(atomic_load(&st.complete_in_handler), 0);
     natsSubscription_Destroy(sub);
     sub = NULL;
 
@@ -594,8 +533,8 @@ static void check_auto_unsubscribe(bool global)
      * handler: still exactly N. */
     memset(&st, 0, sizeof(st));
     st.gated = true;
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.b", auto_handler, &st));
-    publish_n(nc, "auto.b", 20);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.b", test_counting_handler, &st));
+    test_publish_n(nc, "auto.b", 20, "x");
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
     CHECK(WAIT_FOR(({ int pm = 0; natsSubscription_GetPending(sub, &pm, NULL); pm == 19; }), 10000));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 5));
@@ -610,9 +549,9 @@ static void check_auto_unsubscribe(bool global)
     /* AutoUnsubscribe(1) with a slow handler and many messages. */
     memset(&st, 0, sizeof(st));
     st.sleep_ms = 20;
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.c", auto_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "auto.c", test_counting_handler, &st));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 1));
-    publish_n(nc, "auto.c", 10);
+    test_publish_n(nc, "auto.c", 10, "x");
     CHECK(WAIT_FOR(atomic_load(&st.calls) >= 1, 10000));
     test_sleep_ms(200);
     CHECK_EQ(atomic_load(&st.calls), 1);
@@ -624,14 +563,14 @@ static void check_auto_unsubscribe(bool global)
 
 static void check_on_complete(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
-    auto_state st;
+    test_counter st;
 
     /* Argument checks. */
-    CHECK_STATUS(natsSubscription_SetOnCompleteCB(NULL, auto_complete, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsSubscription_SetOnCompleteCB(NULL, test_counting_complete, NULL), NATS_INVALID_ARG);
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "oc.sync"));
-    CHECK_STATUS(natsSubscription_SetOnCompleteCB(sub, auto_complete, NULL),
+    CHECK_STATUS(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, NULL),
                  NATS_INVALID_SUBSCRIPTION);
     natsSubscription_Destroy(sub);
     sub = NULL;
@@ -640,9 +579,9 @@ static void check_on_complete(bool global)
      * comes once, after the handler returned. */
     memset(&st, 0, sizeof(st));
     st.gated = true;
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.a", auto_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st));
-    publish_n(nc, "oc.a", 5);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.a", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
+    test_publish_n(nc, "oc.a", 5, "x");
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
     CHECK_OK(natsSubscription_Unsubscribe(sub));
     test_sleep_ms(100);
@@ -651,22 +590,22 @@ static void check_on_complete(bool global)
     CHECK(WAIT_FOR(atomic_load(&st.completes) == 1, 10000));
     test_sleep_ms(100);
     CHECK_EQ(atomic_load(&st.completes), 1);
-    CHECK_EQ(atomic_load(&st.complete_while_in_handler), 0);
+    CHECK_EQ(atomic_load(&st.complete_in_handler), 0);
     CHECK(atomic_load(&st.calls) >= 1);
     CHECK_EQ(atomic_load(&st.calls_at_complete), atomic_load(&st.calls));
     /* Closed now: setting it again is refused. */
-    CHECK_STATUS(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st),
+    CHECK_STATUS(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st),
                  NATS_INVALID_SUBSCRIPTION);
     natsSubscription_Destroy(sub);
     sub = NULL;
 
     /* Callback replaced: only the last one runs; clearing with NULL works. */
     memset(&st, 0, sizeof(st));
-    auto_state other;
+    test_counter other;
     memset(&other, 0, sizeof(other));
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.b", auto_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &other));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.b", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &other));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
     CHECK_OK(natsSubscription_Unsubscribe(sub));
     CHECK(WAIT_FOR(atomic_load(&st.completes) == 1, 10000));
     test_sleep_ms(50);
@@ -675,8 +614,8 @@ static void check_on_complete(bool global)
     sub = NULL;
 
     memset(&st, 0, sizeof(st));
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.c", auto_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.c", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
     CHECK_OK(natsSubscription_SetOnCompleteCB(sub, NULL, NULL));
     CHECK_OK(natsSubscription_Unsubscribe(sub));
     test_sleep_ms(150);
@@ -686,9 +625,9 @@ static void check_on_complete(bool global)
 
     /* Closing the connection completes the subscription too. */
     memset(&st, 0, sizeof(st));
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.d", auto_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, auto_complete, &st));
-    publish_n(nc, "oc.d", 3);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "oc.d", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
+    test_publish_n(nc, "oc.d", 3, "x");
     CHECK(WAIT_FOR(atomic_load(&st.calls) == 3, 10000));
     natsConnection_Close(nc);
     CHECK(WAIT_FOR(atomic_load(&st.completes) == 1, 10000));

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 typedef struct {
     pthread_t main_thread;
     atomic_int closed;
@@ -143,7 +138,7 @@ static int pending_of(natsSubscription *sub)
 
 static void check_drain_completes(test_server *srv)
 {
-    const int n = under_valgrind() ? 40 : 100;
+    const int n = test_under_valgrind() ? 40 : 100;
     drain_events ev;
     ev_init(&ev);
     natsConnection *nc = connect_events(srv->url, &ev);

@@ -12,11 +12,6 @@
 
 static test_server g_srv;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 static natsConnection *connect_plain(void)
 {
     natsConnection *nc = NULL;
@@ -142,7 +137,7 @@ static void check_group_exact(group_state *g, int n, const char *what)
 
 static void check_sharing(void)
 {
-    const int n = under_valgrind() ? 300 : MAX_MSGS;
+    const int n = test_under_valgrind() ? 300 : MAX_MSGS;
     natsConnection *nc1 = connect_plain();
     natsConnection *nc2 = connect_plain();
     natsConnection *pub = connect_plain();

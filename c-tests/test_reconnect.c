@@ -16,11 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Connection events                                                        */
 /* ------------------------------------------------------------------------ */
@@ -264,7 +259,7 @@ static void check_flood_restart(void)
     test_server srv;
     server_start(&srv, NULL);
 
-    const bool vg = under_valgrind();
+    const bool vg = test_under_valgrind();
     const int before_kill = vg ? 2000 : 20000;
     const int buffered_target = vg ? 1000 : 10000;
     const int after_target = vg ? 2000 : 20000;

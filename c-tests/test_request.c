@@ -16,11 +16,6 @@
 
 static test_server g_srv;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 static natsConnection *connect_plain(void)
 {
     natsConnection *nc = NULL;
@@ -605,7 +600,7 @@ int main(void)
         check_double_reply(ro);
     }
 
-    int per = under_valgrind() ? 20 : 200;
+    int per = test_under_valgrind() ? 20 : 200;
     check_concurrent(&modes[0], 8, per);
     check_concurrent(&modes[2], 8, per / 2);
     check_concurrent(&modes[1], 4, per / 4);

@@ -15,11 +15,6 @@
 static test_server g_srv;
 static pthread_t g_main;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
 typedef struct {
     atomic_int slow;              /* NATS_SLOW_CONSUMER for the watched sub */
     atomic_int other;             /* any other status, or another sub */
@@ -140,7 +135,7 @@ static void check_blocked_handler(bool global)
     natsSubscription *sub = NULL;
     slow_state st;
     memset(&st, 0, sizeof(st));
-    const int n = under_valgrind() ? 100 : 500;
+    const int n = test_under_valgrind() ? 100 : 500;
     const char *payload = "0123456789";     /* 10 bytes */
     int pm = -1, pb = -1, mpm = -1, mpb = -1;
     int64_t dl = -1, dr = -1;
@@ -262,7 +257,7 @@ static void check_free_running(bool global)
     memset(&st, 0, sizeof(st));
     atomic_store(&st.gate, 1);
     st.sleep_ms = 1;
-    const int n = under_valgrind() ? 1000 : 5000;
+    const int n = test_under_valgrind() ? 1000 : 5000;
 
     CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.free", slow_handler, &st));
     CHECK_OK(natsSubscription_SetPendingLimits(sub, 50, 1024 * 1024));

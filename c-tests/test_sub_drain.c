@@ -13,74 +13,13 @@
 
 static test_server g_srv;
 
-static bool under_valgrind(void)
-{
-    return getenv("RNATS_TEST_VALGRIND") != NULL;
-}
-
-static natsConnection *connect_mode(bool global)
-{
-    natsOptions *o = NULL;
-    natsConnection *nc = NULL;
-    CHECK_OK(natsOptions_Create(&o));
-    CHECK_OK(natsOptions_SetURL(o, g_srv.url));
-    CHECK_OK(natsOptions_UseGlobalMessageDelivery(o, global));
-    CHECK_OK(natsConnection_Connect(&nc, o));
-    natsOptions_Destroy(o);
-    return nc;
-}
-
-typedef struct {
-    atomic_int calls;
-    atomic_int in_handler;
-    atomic_int completes;
-    atomic_int calls_at_complete;
-    atomic_int complete_in_handler;
-    atomic_int gate;          /* when gated: handler waits until set */
-    bool gated;
-    int sleep_ms;
-} drain_state;
-
-static void drain_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
-{
-    (void)nc;
-    (void)sub;
-    drain_state *st = closure;
-    atomic_store(&st->in_handler, 1);
-    if (st->gated) {
-        while (!atomic_load(&st->gate))
-            test_sleep_ms(1);
-    }
-    if (st->sleep_ms > 0)
-        test_sleep_ms(st->sleep_ms);
-    natsMsg_Destroy(msg);
-    atomic_fetch_add(&st->calls, 1);
-    atomic_store(&st->in_handler, 0);
-}
-
-static void drain_complete(void *closure)
-{
-    drain_state *st = closure;
-    if (atomic_load(&st->in_handler))
-        atomic_fetch_add(&st->complete_in_handler, 1);
-    atomic_store(&st->calls_at_complete, atomic_load(&st->calls));
-    atomic_fetch_add(&st->completes, 1);
-}
-
-static void publish_n(natsConnection *nc, const char *subj, int n)
-{
-    for (int i = 0; i < n; i++)
-        CHECK_OK(natsConnection_PublishString(nc, subj, "m"));
-    CHECK_OK(natsConnection_Flush(nc));
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void check_args_and_state(void)
 {
-    natsConnection *nc = connect_mode(false);
+    natsConnection *nc = test_connect_delivery(g_srv.url, false);
     natsSubscription *sub = NULL;
-    drain_state st;
+    test_counter st;
     memset(&st, 0, sizeof(st));
 
     CHECK_STATUS(natsSubscription_Drain(NULL), NATS_INVALID_ARG);
@@ -89,7 +28,7 @@ static void check_args_and_state(void)
     CHECK_STATUS(natsSubscription_DrainCompletionStatus(NULL), NATS_INVALID_ARG);
 
     /* Not draining: waiting or asking for the result is an illegal state. */
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.state", drain_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.state", test_counting_handler, &st));
     int64_t t0 = test_now_ms();
     CHECK_STATUS(natsSubscription_WaitForDrainCompletion(sub, 1000), NATS_ILLEGAL_STATE);
     CHECK_STATUS(natsSubscription_WaitForDrainCompletion(sub, 0), NATS_ILLEGAL_STATE);
@@ -114,8 +53,8 @@ static void check_args_and_state(void)
     /* Nothing pending: the drain completes at once; the drained subscription
      * is closed, so a second Drain is refused. */
     memset(&st, 0, sizeof(st));
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.empty", drain_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, drain_complete, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.empty", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
     CHECK_OK(natsSubscription_Drain(sub));
     CHECK_OK(natsSubscription_WaitForDrainCompletion(sub, 10000));
     CHECK_OK(natsSubscription_DrainCompletionStatus(sub));
@@ -132,8 +71,8 @@ static void check_args_and_state(void)
     /* DrainTimeout with zero or negative timeout: no limit. */
     for (int t = 0; t >= -1; t--) {
         memset(&st, 0, sizeof(st));
-        CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.notimeout", drain_handler, &st));
-        publish_n(nc, "dr.notimeout", 10);
+        CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.notimeout", test_counting_handler, &st));
+        test_publish_n(nc, "dr.notimeout", 10, "m");
         CHECK(WAIT_FOR(atomic_load(&st.calls) == 10, 5000));
         CHECK_OK(natsSubscription_DrainTimeout(sub, t));
         CHECK_OK(natsSubscription_WaitForDrainCompletion(sub, t));
@@ -148,19 +87,19 @@ static void check_args_and_state(void)
 /* Pending messages reach a slow handler; then the subscription ends. */
 static void check_drain_slow_handler(bool global)
 {
-    natsConnection *nc = connect_mode(global);
-    natsConnection *pub = connect_mode(false);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
+    natsConnection *pub = test_connect_delivery(g_srv.url, false);
     natsSubscription *sub = NULL;
-    drain_state st;
+    test_counter st;
     memset(&st, 0, sizeof(st));
     st.gated = true;
-    st.sleep_ms = under_valgrind() ? 10 : 5;
-    const int n = under_valgrind() ? 50 : 100;
+    st.sleep_ms = test_under_valgrind() ? 10 : 5;
+    const int n = test_under_valgrind() ? 50 : 100;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.slow", drain_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, drain_complete, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.slow", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
     CHECK_OK(natsConnection_Flush(nc));
-    publish_n(pub, "dr.slow", n);
+    test_publish_n(pub, "dr.slow", n, "m");
     /* All n are in the client (one in the blocked handler, the rest queued)
      * before the drain starts. */
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
@@ -184,7 +123,7 @@ static void check_drain_slow_handler(bool global)
     CHECK_EQ(atomic_load(&st.complete_in_handler), 0);
 
     /* Interest is gone: later messages are not delivered. */
-    publish_n(pub, "dr.slow", 10);
+    test_publish_n(pub, "dr.slow", 10, "m");
     CHECK_OK(natsConnection_Flush(nc));
     test_sleep_ms(100);
     CHECK_EQ(atomic_load(&st.calls), n);
@@ -199,16 +138,16 @@ static void check_drain_slow_handler(bool global)
  * the timeout elapses, and the status says so. */
 static void check_drain_timeout(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
-    drain_state st;
+    test_counter st;
     memset(&st, 0, sizeof(st));
     st.sleep_ms = 100;
     const int n = 30;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.tmo", drain_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, drain_complete, &st));
-    publish_n(nc, "dr.tmo", n);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.tmo", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
+    test_publish_n(nc, "dr.tmo", n, "m");
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
     int64_t t0 = test_now_ms();
     CHECK_OK(natsSubscription_DrainTimeout(sub, 300));
@@ -233,12 +172,12 @@ static void check_drain_timeout(bool global)
  * taken with NextMsg; the drain completes once they are. */
 static void check_drain_sync(void)
 {
-    natsConnection *nc = connect_mode(false);
+    natsConnection *nc = test_connect_delivery(g_srv.url, false);
     natsSubscription *sub = NULL;
     natsMsg *m = NULL;
 
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "dr.sync"));
-    publish_n(nc, "dr.sync", 5);
+    test_publish_n(nc, "dr.sync", 5, "m");
     CHECK(WAIT_FOR(({ int pm = 0; natsSubscription_GetPending(sub, &pm, NULL); pm == 5; }), 5000));
     CHECK_OK(natsSubscription_Drain(sub));
     CHECK_STATUS(natsSubscription_WaitForDrainCompletion(sub, 200), NATS_TIMEOUT);
@@ -252,7 +191,7 @@ static void check_drain_sync(void)
     CHECK_OK(natsSubscription_DrainCompletionStatus(sub));
     CHECK(WAIT_FOR(!natsSubscription_IsValid(sub), 5000));
     /* Published after the drain: not received. */
-    publish_n(nc, "dr.sync", 2);
+    test_publish_n(nc, "dr.sync", 2, "m");
     CHECK(natsSubscription_NextMsg(&m, sub, 100) != NATS_OK);
     CHECK(m == NULL);
     natsSubscription_Destroy(sub);
@@ -262,15 +201,15 @@ static void check_drain_sync(void)
 /* The connection closes while a drain waits on a blocked handler. */
 static void check_drain_connection_closed(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
-    drain_state st;
+    test_counter st;
     memset(&st, 0, sizeof(st));
     st.gated = true;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.close", drain_handler, &st));
-    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, drain_complete, &st));
-    publish_n(nc, "dr.close", 20);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.close", test_counting_handler, &st));
+    CHECK_OK(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &st));
+    test_publish_n(nc, "dr.close", 20, "m");
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
     CHECK_OK(natsSubscription_Drain(sub));
     test_sleep_ms(50);
@@ -293,14 +232,14 @@ static void check_drain_connection_closed(bool global)
 /* Unsubscribe during a drain stops it. */
 static void check_drain_unsubscribed(bool global)
 {
-    natsConnection *nc = connect_mode(global);
+    natsConnection *nc = test_connect_delivery(g_srv.url, global);
     natsSubscription *sub = NULL;
-    drain_state st;
+    test_counter st;
     memset(&st, 0, sizeof(st));
     st.gated = true;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.unsub", drain_handler, &st));
-    publish_n(nc, "dr.unsub", 20);
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "dr.unsub", test_counting_handler, &st));
+    test_publish_n(nc, "dr.unsub", 20, "m");
     CHECK(WAIT_FOR(atomic_load(&st.in_handler) == 1, 10000));
     CHECK_OK(natsSubscription_Drain(sub));
     test_sleep_ms(50);

@@ -17,13 +17,6 @@ static natsConnection *conn(void)
     return nc;
 }
 
-static void publish_n(natsConnection *nc, const char *subj, int n, const char *payload)
-{
-    for (int i = 0; i < n; i++)
-        CHECK_OK(natsConnection_PublishString(nc, subj, payload));
-    CHECK_OK(natsConnection_Flush(nc));
-}
-
 static void check_args(void)
 {
     natsConnection *nc = conn();
@@ -224,7 +217,7 @@ static void check_queue(void)
     CHECK_STR(natsSubscription_GetSubject(q1), "work");
     CHECK_OK(natsConnection_Flush(nc));
 
-    publish_n(pub, "work", n, "job");
+    test_publish_n(pub, "work", n, "job");
     CHECK_OK(natsConnection_Flush(nc));
 
     /* Wait until all copies arrived: n for each group, n for plain. */
@@ -270,7 +263,7 @@ static void check_unsubscribe(void)
     natsMsg *m = NULL;
 
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "unsub"));
-    publish_n(nc, "unsub", 3, "x");
+    test_publish_n(nc, "unsub", 3, "x");
     CHECK(WAIT_FOR(({ int pm = 0; natsSubscription_GetPending(sub, &pm, NULL); pm == 3; }), 5000));
 
     CHECK_OK(natsSubscription_Unsubscribe(sub));
@@ -300,7 +293,7 @@ static void check_unsubscribe(void)
      * sees only new messages, and exactly once. */
     natsSubscription *again = NULL;
     CHECK_OK(natsConnection_SubscribeSync(&again, nc, "unsub"));
-    publish_n(nc, "unsub", 1, "new");
+    test_publish_n(nc, "unsub", 1, "new");
     CHECK_OK(natsSubscription_NextMsg(&m, again, 5000));
     CHECK_STR(natsMsg_GetData(m), "new");
     natsMsg_Destroy(m);
@@ -334,7 +327,7 @@ static void check_auto_unsubscribe(void)
     /* Exactly N messages, then NATS_MAX_DELIVERED_MSGS. */
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "auto"));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 5));
-    publish_n(nc, "auto", 20, "x");
+    test_publish_n(nc, "auto", 20, "x");
     for (int i = 0; i < 5; i++) {
         CHECK(natsSubscription_IsValid(sub));
         CHECK_OK(natsSubscription_NextMsg(&m, sub, 5000));
@@ -352,7 +345,7 @@ static void check_auto_unsubscribe(void)
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "auto2"));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 2));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 4));
-    publish_n(nc, "auto2", 10, "x");
+    test_publish_n(nc, "auto2", 10, "x");
     for (int i = 0; i < 4; i++) {
         CHECK_OK(natsSubscription_NextMsg(&m, sub, 5000));
         natsMsg_Destroy(m);
@@ -363,7 +356,7 @@ static void check_auto_unsubscribe(void)
 
     /* Set after messages are already pending: still exactly N. */
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "auto3"));
-    publish_n(nc, "auto3", 6, "x");
+    test_publish_n(nc, "auto3", 6, "x");
     CHECK(WAIT_FOR(({ int pm = 0; natsSubscription_GetPending(sub, &pm, NULL); pm == 6; }), 5000));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 3));
     for (int i = 0; i < 3; i++) {
@@ -377,7 +370,7 @@ static void check_auto_unsubscribe(void)
 
     /* A limit already reached invalidates at once. */
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "auto4"));
-    publish_n(nc, "auto4", 2, "x");
+    test_publish_n(nc, "auto4", 2, "x");
     for (int i = 0; i < 2; i++) {
         CHECK_OK(natsSubscription_NextMsg(&m, sub, 5000));
         natsMsg_Destroy(m);
@@ -392,7 +385,7 @@ static void check_auto_unsubscribe(void)
     /* Queue subscription with a limit. */
     CHECK_OK(natsConnection_QueueSubscribeSync(&sub, nc, "auto5", "g"));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 1));
-    publish_n(nc, "auto5", 3, "x");
+    test_publish_n(nc, "auto5", 3, "x");
     CHECK_OK(natsSubscription_NextMsg(&m, sub, 5000));
     natsMsg_Destroy(m);
     CHECK_STATUS(natsSubscription_NextMsg(&m, sub, 100), NATS_MAX_DELIVERED_MSGS);
@@ -461,7 +454,7 @@ static void check_slow_consumer_stats(void)
     CHECK_EQ(dr, 0);
 
     /* 50 messages of 10 bytes into a 10-message queue: 40 dropped. */
-    publish_n(nc, "slow", 50, "0123456789");
+    test_publish_n(nc, "slow", 50, "0123456789");
     CHECK(WAIT_FOR(({ int64_t x = 0; natsSubscription_GetDropped(sub, &x); x == 40; }), 5000));
     CHECK_OK(natsSubscription_GetStats(sub, &pm, &pb, &mpm, &mpb, &dl, &dr));
     CHECK_EQ(pm, 10);
@@ -510,7 +503,7 @@ static void check_slow_consumer_stats(void)
     CHECK_EQ(pm, 7);
 
     /* 5 more: 3 fit, 2 dropped. */
-    publish_n(nc, "slow", 5, "abcdefghij");
+    test_publish_n(nc, "slow", 5, "abcdefghij");
     CHECK(WAIT_FOR(({ int64_t x = 0; natsSubscription_GetDropped(sub, &x); x == 42; }), 5000));
     CHECK_OK(natsSubscription_GetStats(sub, &pm, &pb, &mpm, &mpb, &dl, &dr));
     CHECK_EQ(pm, 10);
@@ -540,7 +533,7 @@ static void check_slow_consumer_stats(void)
     CHECK_OK(natsConnection_SubscribeSync(&sub, nc, "slowbytes"));
     CHECK_OK(natsSubscription_SetPendingLimits(sub, 1000, 25));
     CHECK_OK(natsConnection_Flush(nc));
-    publish_n(nc, "slowbytes", 10, "0123456789");
+    test_publish_n(nc, "slowbytes", 10, "0123456789");
     CHECK(WAIT_FOR(({ int64_t x = 0; natsSubscription_GetDropped(sub, &x); x == 8; }), 5000));
     CHECK_OK(natsSubscription_GetPending(sub, &pm, &pb));
     CHECK_EQ(pm, 2);
