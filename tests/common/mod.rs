@@ -18,30 +18,38 @@ pub struct Server {
 
 impl Server {
     pub fn start(extra: &[&str]) -> Server {
-        let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
         for _ in 0..5 {
-            let port = free_port();
-            let child = Command::new(&bin)
-                .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-                .args(extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-            let mut s = Server { child, port };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return s;
-                }
-                if let Ok(Some(_)) = s.child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            if let Some(s) = Server::spawn(free_port(), extra) {
+                return s;
             }
-            let _ = s.child.kill();
         }
         panic!("nats-server did not start");
+    }
+
+    /// Starts nats-server on `port` and waits until it accepts connections; None when it
+    /// exits first (the port was taken meanwhile) or does not listen within 10 s.
+    fn spawn(port: u16, extra: &[&str]) -> Option<Server> {
+        let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
+        let child = Command::new(&bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let mut s = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(s);
+            }
+            if let Ok(Some(_)) = s.child.try_wait() {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = s.child.kill();
+        None
     }
 
     pub fn url(&self) -> String {
@@ -158,23 +166,7 @@ impl Drop for Fake {
 impl Server {
     /// Starts a server on a given port (for restarts on the same port).
     pub fn start_on(port: u16, extra: &[&str]) -> Server {
-        let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
-        let child = Command::new(&bin)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let s = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("nats-server did not start on port {port}");
+        Server::spawn(port, extra).unwrap_or_else(|| panic!("nats-server did not start on port {port}"))
     }
 
     /// kill -9.
