@@ -219,26 +219,16 @@ impl Subscription {
         }
     }
 
-    /// Called by the event loop for each message for this sid.
+    /// One message on its own (the unit tests' view of the rules `deliver_batch` applies).
+    #[cfg(test)]
     pub fn deliver(&self, msg: Msg) -> Delivery {
-        let (d, wake) = self.deliver_deferred(msg);
-        if wake {
+        let is_async = self.is_async();
+        let mut st = self.lock();
+        let d = Self::admit(&mut st, msg, is_async);
+        if matches!(d, Delivery::Queued | Delivery::QueuedLast) && self.after_queued(st) {
             self.wake_waiters();
         }
         d
-    }
-
-    /// Like `deliver`, but a consumer blocked in NextMsg is not woken here: the second value
-    /// says it must be, with [`Subscription::wake_waiters`]. The event loop wakes once per
-    /// read instead of once per message.
-    pub fn deliver_deferred(&self, msg: Msg) -> (Delivery, bool) {
-        if let Kind::Inline(r) = &self.kind {
-            r.route(msg);
-            return (Delivery::Queued, false);
-        }
-        let mut st = self.lock();
-        let d = Self::admit(&mut st, msg, self.is_async());
-        self.after_admit(st, d)
     }
 
     /// Delivers a run of messages that arrived together, under one lock (the event loop's
@@ -268,7 +258,7 @@ impl Subscription {
         if !queued {
             return out;
         }
-        out.wake = self.after_admit(st, Delivery::Queued).1;
+        out.wake = self.after_queued(st);
         out
     }
 
@@ -305,10 +295,7 @@ impl Subscription {
 
     /// After queueing: schedules an async subscription's dispatcher, or says whether a
     /// blocked NextMsg must be woken.
-    fn after_admit(&self, mut st: MutexGuard<'_, State>, d: Delivery) -> (Delivery, bool) {
-        if !matches!(d, Delivery::Queued | Delivery::QueuedLast) {
-            return (d, false);
-        }
+    fn after_queued(&self, mut st: MutexGuard<'_, State>) -> bool {
         let schedule = self.is_async() && !st.scheduled;
         if schedule {
             st.scheduled = true;
@@ -318,10 +305,10 @@ impl Subscription {
         if schedule {
             self.schedule();
         }
-        (d, wake && !schedule)
+        wake && !schedule
     }
 
-    /// Wakes consumers blocked in NextMsg (after `deliver_deferred`).
+    /// Wakes consumers blocked in NextMsg (after `deliver_batch` said to).
     pub fn wake_waiters(&self) {
         self.cond.notify_all();
     }
