@@ -95,31 +95,14 @@ static void late_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     natsMsg_Destroy(msg);
 }
 
-typedef struct {
-    natsConnection *nc;
-    atomic_int stop;
-} flooder;
-
-static void *flood_main(void *arg)
-{
-    flooder *f = arg;
-    int i = 0;
-    while (!atomic_load(&f->stop)) {
-        if (natsConnection_PublishString(f->nc, "flood.x", "x") != NATS_OK)
-            break;
-        if (++i % 100 == 0)
-            natsConnection_Flush(f->nc);
-    }
-    return NULL;
-}
-
 static void flood_destroy(bool global, bool whole_connection)
 {
-    flooder f;
+    test_flooder f;
     memset(&f, 0, sizeof(f));
+    f.subject = "flood.x";
     CHECK_OK(natsConnection_ConnectTo(&f.nc, g_srv.url));
     pthread_t th;
-    CHECK(pthread_create(&th, NULL, flood_main, &f) == 0);
+    CHECK(pthread_create(&th, NULL, test_flood_main, &f) == 0);
 
     int rounds = test_under_valgrind() ? 8 : 60;
     int late = 0;

@@ -32,31 +32,14 @@ static void handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     natsMsg_Destroy(msg);
 }
 
-typedef struct {
-    natsConnection *nc;
-    atomic_int stop;
-} flooder;
-
-static void *flood_main(void *arg)
-{
-    flooder *f = arg;
-    int i = 0;
-    while (!atomic_load(&f->stop)) {
-        if (natsConnection_PublishString(f->nc, "busy.subject", "x") != NATS_OK)
-            break;
-        if (++i % 100 == 0)
-            natsConnection_Flush(f->nc);
-    }
-    return NULL;
-}
-
 static int child(void *arg)
 {
     bool global = arg != NULL;
     natsOptions *o = NULL;
     natsConnection *nc = NULL;
-    flooder f;
+    test_flooder f;
     memset(&f, 0, sizeof(f));
+    f.subject = "busy.subject";
 
     if (natsOptions_Create(&o) != NATS_OK || natsOptions_SetURL(o, g_srv.url) != NATS_OK ||
         natsOptions_UseGlobalMessageDelivery(o, global) != NATS_OK ||
@@ -66,7 +49,7 @@ static int child(void *arg)
     natsOptions_Destroy(o);
 
     pthread_t th;
-    if (pthread_create(&th, NULL, flood_main, &f) != 0)
+    if (pthread_create(&th, NULL, test_flood_main, &f) != 0)
         return 2;
 
     int64_t end = test_now_ms() + (getenv("RNATS_TEST_VALGRIND") != NULL ? 3000 : 4000);

@@ -219,6 +219,35 @@ void test_publish_n(natsConnection *nc, const char *subj, int n, const char *pay
     CHECK_OK(natsConnection_Flush(nc));
 }
 
+natsConnection *test_connect(const char *url)
+{
+    natsConnection *nc = NULL;
+    CHECK_OK(natsConnection_ConnectTo(&nc, url));
+    return nc;
+}
+
+void test_noop_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    (void)nc;
+    (void)sub;
+    (void)closure;
+    natsMsg_Destroy(msg);
+}
+
+void *test_flood_main(void *arg)
+{
+    test_flooder *f = arg;
+    int i = 0;
+    while (!atomic_load(&f->stop)) {
+        if (natsConnection_PublishString(f->nc, f->subject, "x") != NATS_OK)
+            break;
+        if (++i % 100 == 0)
+            natsConnection_Flush(f->nc);
+        atomic_fetch_add(&f->sent, 1);
+    }
+    return NULL;
+}
+
 void test_counting_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     (void)nc;

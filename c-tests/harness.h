@@ -148,6 +148,24 @@ typedef struct {
 void test_counting_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
 void test_counting_complete(void *closure);
 
+/* Plain connection to url (natsConnection_ConnectTo). */
+natsConnection *test_connect(const char *url);
+
+/* A message handler that only destroys the message. */
+void test_noop_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
+
+/* A publisher thread (start test_flood_main with a test_flooder): publishes
+ * "x" on subject as fast as it can, flushing every 100 messages, until stop is
+ * set or a publish fails; sent counts the messages. */
+typedef struct {
+    natsConnection *nc;
+    const char *subject;
+    atomic_int stop;
+    atomic_int sent;
+} test_flooder;
+
+void *test_flood_main(void *arg);
+
 /* A free TCP port on 127.0.0.1 (bound then released). */
 int test_free_port(void);
 

@@ -24,42 +24,27 @@ static int scaled(int n)
     return test_under_valgrind() ? (n / 10 > 0 ? n / 10 : 1) : n;
 }
 
-static natsConnection *connect_plain(void)
-{
-    natsConnection *nc = NULL;
-    CHECK_OK(natsConnection_ConnectTo(&nc, g_srv.url));
-    return nc;
-}
-
-static void noop_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
-{
-    (void)nc;
-    (void)sub;
-    (void)closure;
-    natsMsg_Destroy(msg);
-}
-
 /* ------------------------------------------------------------------------ */
 
 static void check_args(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
 
-    CHECK_STATUS(natsConnection_Subscribe(&sub, NULL, "foo", noop_handler, NULL), NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, NULL, noop_handler, NULL), NATS_INVALID_SUBJECT);
-    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "", noop_handler, NULL), NATS_INVALID_SUBJECT);
-    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "a b", noop_handler, NULL), NATS_INVALID_SUBJECT);
+    CHECK_STATUS(natsConnection_Subscribe(&sub, NULL, "foo", test_noop_handler, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, NULL, test_noop_handler, NULL), NATS_INVALID_SUBJECT);
+    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "", test_noop_handler, NULL), NATS_INVALID_SUBJECT);
+    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "a b", test_noop_handler, NULL), NATS_INVALID_SUBJECT);
     CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "foo", NULL, NULL), NATS_INVALID_ARG);
     CHECK(sub == NULL);
 
-    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, NULL, "foo", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, NULL, "foo", 100, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, NULL, 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, NULL, 100, test_noop_handler, NULL),
                  NATS_INVALID_SUBJECT);
-    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "foo", 0, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "foo", 0, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "foo", -5, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "foo", -5, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
     CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "foo", 100, NULL, NULL),
                  NATS_INVALID_ARG);
@@ -67,7 +52,7 @@ static void check_args(void)
 
     /* Deprecated no-op, still validates its argument. */
     CHECK_STATUS(natsSubscription_NoDeliveryDelay(NULL), NATS_INVALID_ARG);
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "args.ok", noop_handler, NULL));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "args.ok", test_noop_handler, NULL));
     CHECK(sub != NULL);
     CHECK(natsSubscription_IsValid(sub));
     CHECK_STR(natsSubscription_GetSubject(sub), "args.ok");
@@ -77,8 +62,8 @@ static void check_args(void)
     /* On a closed connection. */
     natsConnection_Close(nc);
     sub = NULL;
-    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "x", noop_handler, NULL), NATS_CONNECTION_CLOSED);
-    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "x", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_Subscribe(&sub, nc, "x", test_noop_handler, NULL), NATS_CONNECTION_CLOSED);
+    CHECK_STATUS(natsConnection_SubscribeTimeout(&sub, nc, "x", 100, test_noop_handler, NULL),
                  NATS_CONNECTION_CLOSED);
     CHECK(sub == NULL);
     natsConnection_Destroy(nc);
@@ -180,7 +165,7 @@ static void reentrant_handler(natsConnection *nc, natsSubscription *sub, natsMsg
 static void check_reentrant(bool global)
 {
     natsConnection *nc = test_connect_delivery(g_srv.url, global);
-    natsConnection *rnc = global ? connect_plain() : nc;
+    natsConnection *rnc = global ? test_connect(g_srv.url) : nc;
     natsSubscription *svc = NULL, *work = NULL;
     reentrant_state st;
     memset(&st, 0, sizeof(st));
@@ -235,7 +220,7 @@ static void order_handler(natsConnection *nc, natsSubscription *sub, natsMsg *ms
 static void check_order(bool global, int nsubs, int n)
 {
     natsConnection *nc = test_connect_delivery(g_srv.url, global);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *subs[8] = { NULL };
     order_state st[8];
     char subj[32];
@@ -394,27 +379,6 @@ static void late_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg
     natsMsg_Destroy(msg);
 }
 
-typedef struct {
-    natsConnection *nc;
-    const char *subject;
-    atomic_int stop;
-    atomic_int sent;
-} flooder;
-
-static void *flood_main(void *arg)
-{
-    flooder *f = arg;
-    int i = 0;
-    while (!atomic_load(&f->stop)) {
-        if (natsConnection_PublishString(f->nc, f->subject, "flood") != NATS_OK)
-            break;
-        if (++i % 100 == 0)
-            natsConnection_Flush(f->nc);
-        atomic_fetch_add(&f->sent, 1);
-    }
-    return NULL;
-}
-
 /* Destroy while the handler works through a backlog that has already been
  * received: the handler calls stop and the rest of the backlog is dropped.
  * (Destroying while messages still arrive crashes nats.c now and then, see
@@ -422,7 +386,7 @@ static void *flood_main(void *arg)
 static void check_no_handler_after_sub_destroy(bool global)
 {
     natsConnection *nc = test_connect_delivery(g_srv.url, global);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     const int backlog = 300;
 
     int rounds = test_under_valgrind() ? 3 : 10;
@@ -464,9 +428,9 @@ static void check_no_handler_after_sub_destroy(bool global)
 
 static void check_no_handler_after_conn_destroy(bool global)
 {
-    flooder f = { .nc = connect_plain(), .subject = "late.conn" };
+    test_flooder f = { .nc = test_connect(g_srv.url), .subject = "late.conn" };
     pthread_t th;
-    CHECK(pthread_create(&th, NULL, flood_main, &f) == 0);
+    CHECK(pthread_create(&th, NULL, test_flood_main, &f) == 0);
 
     int rounds = test_under_valgrind() ? 3 : 10;
     int late_total = 0;

@@ -12,71 +12,56 @@
 
 static test_server g_srv;
 
-static natsConnection *connect_plain(void)
-{
-    natsConnection *nc = NULL;
-    CHECK_OK(natsConnection_ConnectTo(&nc, g_srv.url));
-    return nc;
-}
-
-static void noop_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
-{
-    (void)nc;
-    (void)sub;
-    (void)closure;
-    natsMsg_Destroy(msg);
-}
-
 static void check_args(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
 
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, NULL, "q", "g", noop_handler, NULL), NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, NULL, "g", noop_handler, NULL), NATS_INVALID_SUBJECT);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "", "g", noop_handler, NULL), NATS_INVALID_SUBJECT);
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, NULL, "q", "g", test_noop_handler, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, NULL, "g", test_noop_handler, NULL), NATS_INVALID_SUBJECT);
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "", "g", test_noop_handler, NULL), NATS_INVALID_SUBJECT);
     CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "g", NULL, NULL), NATS_INVALID_ARG);
     /* Queue names: NULL and "" are invalid arguments, blanks an invalid name. */
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", NULL, noop_handler, NULL), NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "", noop_handler, NULL), NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "a b", noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", NULL, test_noop_handler, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "", test_noop_handler, NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "a b", test_noop_handler, NULL),
                  NATS_INVALID_QUEUE_NAME);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "a\tb", noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "a\tb", test_noop_handler, NULL),
                  NATS_INVALID_QUEUE_NAME);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", " ", noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", " ", test_noop_handler, NULL),
                  NATS_INVALID_QUEUE_NAME);
     CHECK(sub == NULL);
 
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, NULL, "q", "g", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, NULL, "q", "g", 100, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, NULL, "g", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, NULL, "g", 100, test_noop_handler, NULL),
                  NATS_INVALID_SUBJECT);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", NULL, 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", NULL, 100, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "", 100, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "a b", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "a b", 100, test_noop_handler, NULL),
                  NATS_INVALID_QUEUE_NAME);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", 0, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", 0, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", -1, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", -1, test_noop_handler, NULL),
                  NATS_INVALID_ARG);
     CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", 100, NULL, NULL),
                  NATS_INVALID_ARG);
     CHECK(sub == NULL);
 
     /* Names with dots or wildcard characters are accepted. */
-    CHECK_OK(natsConnection_QueueSubscribe(&sub, nc, "q", "group.one", noop_handler, NULL));
+    CHECK_OK(natsConnection_QueueSubscribe(&sub, nc, "q", "group.one", test_noop_handler, NULL));
     natsSubscription_Destroy(sub);
     sub = NULL;
-    CHECK_OK(natsConnection_QueueSubscribe(&sub, nc, "q", "g.*", noop_handler, NULL));
+    CHECK_OK(natsConnection_QueueSubscribe(&sub, nc, "q", "g.*", test_noop_handler, NULL));
     natsSubscription_Destroy(sub);
     sub = NULL;
 
     natsConnection_Close(nc);
-    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "g", noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribe(&sub, nc, "q", "g", test_noop_handler, NULL),
                  NATS_CONNECTION_CLOSED);
-    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", 100, noop_handler, NULL),
+    CHECK_STATUS(natsConnection_QueueSubscribeTimeout(&sub, nc, "q", "g", 100, test_noop_handler, NULL),
                  NATS_CONNECTION_CLOSED);
     CHECK(sub == NULL);
     natsConnection_Destroy(nc);
@@ -138,9 +123,9 @@ static void check_group_exact(group_state *g, int n, const char *what)
 static void check_sharing(void)
 {
     const int n = test_under_valgrind() ? 300 : MAX_MSGS;
-    natsConnection *nc1 = connect_plain();
-    natsConnection *nc2 = connect_plain();
-    natsConnection *pub = connect_plain();
+    natsConnection *nc1 = test_connect(g_srv.url);
+    natsConnection *nc2 = test_connect(g_srv.url);
+    natsConnection *pub = test_connect(g_srv.url);
 
     static group_state workers, others, plain;
     memset(&workers, 0, sizeof(workers));
@@ -221,7 +206,7 @@ static void tmo_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 
 static void check_queue_timeout(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsSubscription *a = NULL, *b = NULL;
     tmo_state sa, sb;
     memset(&sa, 0, sizeof(sa));
@@ -300,8 +285,8 @@ static void check_subjects(wc_state *st, const char *pattern, const char *const 
 
 static void check_wildcards(void)
 {
-    natsConnection *nc = connect_plain();
-    natsConnection *pub = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
+    natsConnection *pub = test_connect(g_srv.url);
     static const char *const patterns[] = { "wc.*", "wc.>", "wc.*.c", "wc.a.>", "*.a", "wc" };
     enum { NP = sizeof(patterns) / sizeof(patterns[0]) };
     static wc_state st[NP], qst;

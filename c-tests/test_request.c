@@ -16,13 +16,6 @@
 
 static test_server g_srv;
 
-static natsConnection *connect_plain(void)
-{
-    natsConnection *nc = NULL;
-    CHECK_OK(natsConnection_ConnectTo(&nc, g_srv.url));
-    return nc;
-}
-
 typedef struct {
     bool old_style;
     bool no_responders_disabled;
@@ -96,7 +89,7 @@ typedef struct {
 static void responders_start(responders *r)
 {
     memset(r, 0, sizeof(*r));
-    r->nc = connect_plain();
+    r->nc = test_connect(g_srv.url);
     CHECK_OK(natsConnection_Subscribe(&r->echo, r->nc, "svc.echo", echo_handler, NULL));
     CHECK_OK(natsConnection_Subscribe(&r->twice, r->nc, "svc.twice", twice_handler, NULL));
     CHECK_OK(natsConnection_SubscribeSync(&r->silent, r->nc, "svc.silent"));
@@ -129,7 +122,7 @@ static bool starts_with(const char *s, const char *prefix)
 
 static void check_args(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsMsg *reply = NULL, *req = NULL;
 
     CHECK_STATUS(natsConnection_Request(NULL, nc, "svc.echo", "x", 1, 1000), NATS_INVALID_ARG);
@@ -165,7 +158,7 @@ static void check_args(void)
 /* Zero or negative timeout: nats.c does not wait and reports a timeout. */
 static void check_nonpositive_timeout(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsMsg *reply = NULL;
     int64_t t0 = test_now_ms();
     CHECK_STATUS(natsConnection_RequestString(&reply, nc, "svc.silent", "x", 0), NATS_TIMEOUT);
@@ -350,7 +343,7 @@ static void nr_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
 
 static void check_no_responders_message(void)
 {
-    natsConnection *nc = connect_plain();
+    natsConnection *nc = test_connect(g_srv.url);
     natsSubscription *sync = NULL, *async = NULL;
     natsMsg *m = NULL;
 

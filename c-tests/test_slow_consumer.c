@@ -60,13 +60,6 @@ static natsConnection *connect_mode(bool global)
     return nc;
 }
 
-static natsConnection *connect_plain(void)
-{
-    natsConnection *nc = NULL;
-    CHECK_OK(natsConnection_ConnectTo(&nc, g_srv.url));
-    return nc;
-}
-
 typedef struct {
     atomic_int calls;
     atomic_int in_handler;
@@ -131,7 +124,7 @@ static void check_limits_api(void)
 static void check_blocked_handler(bool global)
 {
     natsConnection *nc = connect_mode(global);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
     slow_state st;
     memset(&st, 0, sizeof(st));
@@ -217,7 +210,7 @@ static void check_blocked_handler(bool global)
 static void check_byte_limit(bool global)
 {
     natsConnection *nc = connect_mode(global);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
     slow_state st;
     memset(&st, 0, sizeof(st));
@@ -251,7 +244,7 @@ static void check_byte_limit(bool global)
 static void check_free_running(bool global)
 {
     natsConnection *nc = connect_mode(global);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
     slow_state st;
     memset(&st, 0, sizeof(st));
@@ -290,7 +283,7 @@ static void check_free_running(bool global)
 static void check_sync(void)
 {
     natsConnection *nc = connect_mode(false);
-    natsConnection *pub = connect_plain();
+    natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
     natsMsg *m = NULL;
 
