@@ -199,8 +199,9 @@ impl Subscription {
         matches!(self.kind, Kind::Async { .. })
     }
 
+    /// Yields before sleeping when the event loop holds it (see `Shared::lock`).
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::conn::shared::lock_yielding(&self.state)
     }
 
     fn wait_timeout<'a>(&self, mut st: MutexGuard<'a, State>, d: Duration) -> MutexGuard<'a, State> {
