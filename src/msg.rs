@@ -2,6 +2,10 @@
 //!
 //! One allocation per message: subject, reply and data live in a single buffer, each followed
 //! by a NUL byte, so the C accessors can hand out pointers without copying.
+//!
+//! Received messages are built on the event-loop thread and freed on the user's thread. The
+//! buffers go back through a small recycling pool (`pool`) instead of the allocator, which
+//! would otherwise take its arena lock on both threads for every message.
 #![forbid(unsafe_code)]
 
 use std::ffi::CStr;
@@ -28,7 +32,7 @@ impl Msg {
     /// Builds a message from its parts (copies them once).
     pub fn new(subject: &[u8], reply: Option<&[u8]>, data: &[u8]) -> Msg {
         let reply_len = reply.map_or(0, |r| r.len() + 1);
-        let mut buf = Vec::with_capacity(subject.len() + reply_len + data.len() + 2);
+        let mut buf = pool::take(subject.len() + reply_len + data.len() + 2);
         buf.extend_from_slice(subject);
         buf.push(0);
         let reply = reply.map(|r| {
@@ -89,10 +93,99 @@ impl Msg {
         &self.buf[self.data_off..=self.data_off + self.data_len]
     }
 
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     /// Bytes counted against pending limits (payload only, as nats.c).
     pub fn pending_size(&self) -> usize {
         self.data_len
     }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.buf));
+    }
+}
+
+/// Recycles message buffers between the thread that frees them and the thread that builds the
+/// next ones, in batches: one lock per BATCH buffers on each side. Memory held is bounded:
+/// at most MAX_BATCHES batches in the shared pool and two part-filled lists per thread, of
+/// buffers of at most MAX_CAP bytes.
+mod pool {
+    use std::cell::RefCell;
+    use std::sync::Mutex;
+
+    const BATCH: usize = 64;
+    const MAX_BATCHES: usize = 16;
+    const MAX_CAP: usize = 2048;
+
+    static SHARED: Mutex<Vec<Vec<Vec<u8>>>> = Mutex::new(Vec::new());
+
+    thread_local! {
+        /// Buffers this thread freed, until a batch is full.
+        static FREED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        /// A batch taken from the shared pool, for this thread's next messages.
+        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn shared() -> std::sync::MutexGuard<'static, Vec<Vec<Vec<u8>>>> {
+        SHARED.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An empty buffer with room for `cap` bytes: a recycled one when one fits without
+    /// wasting much (at most 4x the need), else a new one.
+    pub fn take(cap: usize) -> Vec<u8> {
+        if cap <= MAX_CAP {
+            let reused = SPARE.try_with(|s| {
+                let mut s = s.borrow_mut();
+                if s.is_empty() {
+                    if let Some(batch) = shared().pop() {
+                        *s = batch;
+                    }
+                }
+                s.pop()
+            });
+            if let Ok(Some(mut v)) = reused {
+                if v.capacity() >= cap && v.capacity() <= 4 * cap + 64 {
+                    v.clear();
+                    return v;
+                }
+            }
+        }
+        Vec::with_capacity(cap)
+    }
+
+    /// Takes back a buffer that is no longer used.
+    pub fn give(v: Vec<u8>) {
+        if v.capacity() == 0 || v.capacity() > MAX_CAP {
+            return;
+        }
+        let _ = FREED.try_with(|f| {
+            let mut f = f.borrow_mut();
+            if f.capacity() == 0 {
+                f.reserve_exact(BATCH);
+            }
+            f.push(v);
+            if f.len() >= BATCH {
+                let batch = std::mem::replace(&mut *f, Vec::with_capacity(BATCH));
+                let mut sh = shared();
+                if sh.len() < MAX_BATCHES {
+                    sh.push(batch);
+                }
+            }
+        });
+    }
+
+    #[cfg(test)]
+    pub fn shared_batches() -> usize {
+        shared().len()
+    }
+
+    #[cfg(test)]
+    pub const LIMITS: (usize, usize, usize) = (BATCH, MAX_BATCHES, MAX_CAP);
 }
 
 #[cfg(test)]
@@ -111,5 +204,42 @@ mod tests {
         let e = Msg::new(b"a", None, b"");
         assert!(e.reply().is_none());
         assert_eq!(e.data_with_nul(), b"\0");
+    }
+
+    #[test]
+    fn buffers_recycle_across_threads_within_bounds() {
+        let (batch, max_batches, max_cap) = pool::LIMITS;
+        // Built here, freed on another thread: the buffers come back to this thread.
+        let msgs: Vec<Msg> = (0..batch * 3).map(|i| Msg::new(b"a.b", None, &[i as u8; 100])).collect();
+        let starts: Vec<usize> = msgs.iter().map(|m| m.subject().as_ptr() as usize).collect();
+        std::thread::spawn(move || drop(msgs)).join().unwrap();
+        let again: Vec<Msg> = (0..batch).map(|_| Msg::new(b"c", Some(b"r"), &[7; 60])).collect();
+        // Other tests share the pool, so count how many came back rather than which. A
+        // recycled buffer keeps its first capacity (3 + 1 + 100 + 1); a new one has 66.
+        let reused = again
+            .iter()
+            .filter(|m| m.capacity() == 105 && starts.contains(&(m.subject().as_ptr() as usize)))
+            .count();
+        assert!(reused > 0, "no buffer was reused");
+        for m in &again {
+            assert_eq!(m.subject(), b"c");
+            assert_eq!(m.reply(), Some(&b"r"[..]));
+            assert_eq!(m.data(), &[7; 60][..]);
+            assert_eq!(m.data_with_nul().last(), Some(&0));
+            assert!(m.capacity() >= 66 && m.capacity() <= 4 * 66 + 64, "capacity {}", m.capacity());
+        }
+        // Far more freed buffers than the pool keeps: it stays bounded.
+        let many: Vec<Msg> = (0..batch * (max_batches + 8)).map(|_| Msg::new(b"a", None, &[0; 10])).collect();
+        std::thread::spawn(move || drop(many)).join().unwrap();
+        assert!(pool::shared_batches() <= max_batches);
+        // A tiny message never gets a recycled buffer of over 4x its need.
+        for _ in 0..batch * 2 {
+            let m = Msg::new(b"a", None, b"x");
+            assert!(m.capacity() <= 4 * 4 + 64, "capacity {}", m.capacity());
+        }
+        // Buffers over the size cap are not pooled.
+        drop(Msg::new(b"a", None, &vec![1; max_cap * 2]));
+        let m = Msg::new(b"a", None, &vec![1; max_cap + 100]);
+        assert_eq!(m.data().len(), max_cap + 100);
     }
 }
