@@ -111,27 +111,34 @@ impl Drop for Msg {
 }
 
 /// Recycles message buffers between the thread that frees them and the thread that builds the
-/// next ones, in batches: one lock per BATCH buffers on each side. Memory held is bounded:
-/// at most MAX_BATCHES batches in the shared pool and two part-filled lists per thread, of
-/// buffers of at most MAX_CAP bytes.
+/// next ones, in batches: one lock per BATCH buffers on each side. The memory it holds is
+/// bounded: at most POOL_BYTES of buffers in the shared pool, plus two part-filled lists per
+/// thread, and only buffers of at most MAX_CAP bytes are kept.
 mod pool {
     use std::cell::RefCell;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, MutexGuard};
 
     const BATCH: usize = 64;
-    const MAX_BATCHES: usize = 16;
     const MAX_CAP: usize = 2048;
+    /// Enough to cover a subscriber's queue swinging by tens of thousands of small messages.
+    const POOL_BYTES: usize = 4 * 1024 * 1024;
 
-    static SHARED: Mutex<Vec<Vec<Vec<u8>>>> = Mutex::new(Vec::new());
+    struct Shared {
+        /// Full batches, each with the sum of its buffers' capacities.
+        batches: Vec<(Vec<Vec<u8>>, usize)>,
+        bytes: usize,
+    }
+
+    static SHARED: Mutex<Shared> = Mutex::new(Shared { batches: Vec::new(), bytes: 0 });
 
     thread_local! {
-        /// Buffers this thread freed, until a batch is full.
-        static FREED: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        /// Buffers this thread freed, until a batch is full, and their total capacity.
+        static FREED: RefCell<(Vec<Vec<u8>>, usize)> = const { RefCell::new((Vec::new(), 0)) };
         /// A batch taken from the shared pool, for this thread's next messages.
         static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
     }
 
-    fn shared() -> std::sync::MutexGuard<'static, Vec<Vec<Vec<u8>>>> {
+    fn shared() -> MutexGuard<'static, Shared> {
         SHARED.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -142,7 +149,9 @@ mod pool {
             let reused = SPARE.try_with(|s| {
                 let mut s = s.borrow_mut();
                 if s.is_empty() {
-                    if let Some(batch) = shared().pop() {
+                    let mut sh = shared();
+                    if let Some((batch, bytes)) = sh.batches.pop() {
+                        sh.bytes -= bytes;
                         *s = batch;
                     }
                 }
@@ -160,32 +169,35 @@ mod pool {
 
     /// Takes back a buffer that is no longer used.
     pub fn give(v: Vec<u8>) {
-        if v.capacity() == 0 || v.capacity() > MAX_CAP {
+        let cap = v.capacity();
+        if cap == 0 || cap > MAX_CAP {
             return;
         }
         let _ = FREED.try_with(|f| {
             let mut f = f.borrow_mut();
-            if f.capacity() == 0 {
-                f.reserve_exact(BATCH);
+            if f.0.capacity() == 0 {
+                f.0.reserve_exact(BATCH);
             }
-            f.push(v);
-            if f.len() >= BATCH {
-                let batch = std::mem::replace(&mut *f, Vec::with_capacity(BATCH));
+            f.0.push(v);
+            f.1 += cap;
+            if f.0.len() >= BATCH {
+                let full = std::mem::replace(&mut *f, (Vec::with_capacity(BATCH), 0));
                 let mut sh = shared();
-                if sh.len() < MAX_BATCHES {
-                    sh.push(batch);
+                if sh.bytes + full.1 <= POOL_BYTES {
+                    sh.bytes += full.1;
+                    sh.batches.push(full);
                 }
             }
         });
     }
 
     #[cfg(test)]
-    pub fn shared_batches() -> usize {
-        shared().len()
+    pub fn shared_bytes() -> usize {
+        shared().bytes
     }
 
     #[cfg(test)]
-    pub const LIMITS: (usize, usize, usize) = (BATCH, MAX_BATCHES, MAX_CAP);
+    pub const LIMITS: (usize, usize, usize) = (BATCH, POOL_BYTES, MAX_CAP);
 }
 
 #[cfg(test)]
@@ -208,7 +220,7 @@ mod tests {
 
     #[test]
     fn buffers_recycle_across_threads_within_bounds() {
-        let (batch, max_batches, max_cap) = pool::LIMITS;
+        let (batch, pool_bytes, max_cap) = pool::LIMITS;
         // Built here, freed on another thread: the buffers come back to this thread.
         let msgs: Vec<Msg> = (0..batch * 3).map(|i| Msg::new(b"a.b", None, &[i as u8; 100])).collect();
         let starts: Vec<usize> = msgs.iter().map(|m| m.subject().as_ptr() as usize).collect();
@@ -229,9 +241,10 @@ mod tests {
             assert!(m.capacity() >= 66 && m.capacity() <= 4 * 66 + 64, "capacity {}", m.capacity());
         }
         // Far more freed buffers than the pool keeps: it stays bounded.
-        let many: Vec<Msg> = (0..batch * (max_batches + 8)).map(|_| Msg::new(b"a", None, &[0; 10])).collect();
+        let many: Vec<Msg> = (0..2 * pool_bytes / 1000).map(|_| Msg::new(b"a", None, &[0; 1000])).collect();
         std::thread::spawn(move || drop(many)).join().unwrap();
-        assert!(pool::shared_batches() <= max_batches);
+        assert!(pool::shared_bytes() <= pool_bytes);
+        assert!(pool::shared_bytes() > pool_bytes / 2);
         // A tiny message never gets a recycled buffer of over 4x its need.
         for _ in 0..batch * 2 {
             let m = Msg::new(b"a", None, b"x");
