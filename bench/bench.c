@@ -10,6 +10,7 @@
  *   bench [-s URL] [-n NAME] pubsub SIZE COUNT
  *   bench [-s URL] [-n NAME] rawping COUNT
  *   bench [-s URL] [-n NAME] rawwrite SIZE COUNT
+ *   bench [-s URL] [-n NAME] rawsub SIZE COUNT
  *   bench [-s URL] [-n NAME] pub4 SIZE COUNT
  *   bench [-s URL] [-n NAME] syncsub SIZE COUNT
  *   bench [-s URL] [-n NAME] asyncsub SIZE COUNT
@@ -41,6 +42,9 @@
  *   rawwrite  plain TCP socket, no client library: COUNT pre-encoded PUBs
  *             of SIZE bytes in 64 KiB writes, then PING/PONG. The server's
  *             ceiling for the pub mode.
+ *   rawsub    plain TCP sockets, no client library: the syncsub publisher
+ *             feeds a raw subscription that counts MSGs without building
+ *             messages. The server's ceiling for syncsub and asyncsub.
  *   pub4      like pub, but 4 threads share one connection, each publishing
  *             COUNT/4 messages; rate = COUNT / (start .. final flush).
  *   syncsub   natsConnection_SubscribeSync + natsSubscription_NextMsg loop.
@@ -1115,15 +1119,21 @@ struct sink_stats {
     long long bytes;
     double cpu_s;
     int err;            /* 0, or a line of the client protocol was too long */
+    /* rawsub only: */
+    long long stop_at;      /* return once this many messages were counted (0: at EOF) */
+    atomic_long *progress;  /* the count, for the raw publisher's window */
+    double first, last;     /* when the first and the last message were read */
 };
 
-/* Handles one protocol line (CRLF stripped). Returns bytes of payload to skip. */
+/* Handles one protocol line (CRLF stripped): the client's side of the protocol for the
+ * sink, the server's side for rawsub. Returns bytes of payload to skip. */
 static long long sink_line(int fd, const char *line, size_t len, struct sink_stats *st)
 {
     const char *sp;
 
-    if (len >= 4 && (memcmp(line, "PUB ", 4) == 0 || memcmp(line, "HPUB", 4) == 0)) {
-        /* The last field is the payload size (for HPUB: headers + payload), read
+    if (len >= 4 && (memcmp(line, "PUB ", 4) == 0 || memcmp(line, "HPUB", 4) == 0
+                     || memcmp(line, "MSG ", 4) == 0 || memcmp(line, "HMSG", 4) == 0)) {
+        /* The last field is the payload size (for HPUB and HMSG: headers + payload), read
          * backwards digit by digit: the sink must cost as little as it can. */
         long long n = 0, mul = 1;
 
@@ -1142,7 +1152,9 @@ static long long sink_line(int fd, const char *line, size_t len, struct sink_sta
     return 0;
 }
 
-static void sink_serve(int fd, struct sink_stats *st)
+/* Reads and discards the protocol on fd, counting messages (see sink_line). The sink
+ * sends INFO first (send_info); rawsub reads a subscription's MSGs instead. */
+static void sink_serve(int fd, struct sink_stats *st, int send_info)
 {
     static const char info[] =
         "INFO {\"server_id\":\"SINK\",\"version\":\"2.10.0\",\"proto\":1,"
@@ -1152,7 +1164,8 @@ static void sink_serve(int fd, struct sink_stats *st)
     size_t ll = 0;
     long long skip = 0;
 
-    send_all(fd, info, sizeof(info) - 1);
+    if (send_info)
+        send_all(fd, info, sizeof(info) - 1);
     for (;;) {
         ssize_t n = recv(fd, buf, sizeof(buf), 0);
         const char *p = buf, *end;
@@ -1202,7 +1215,74 @@ static void sink_serve(int fd, struct sink_stats *st)
                 ll = 0;
             }
         }
+        if (st->stop_at && st->msgs > 0) {
+            st->last = now_s();
+            if (st->first == 0)
+                st->first = st->last;
+            atomic_store_explicit(st->progress, (long) st->msgs, memory_order_relaxed);
+            if (st->msgs >= st->stop_at)
+                return;
+        }
     }
+}
+
+/* ------------------------------------------------------------- rawsub */
+
+/*
+ * The server's ceiling for the subscriber modes: the same raw publisher feeds a
+ * subscription made over a plain socket, read in 256 KiB chunks and counted
+ * without building messages. No client library runs.
+ */
+static void mode_rawsub(long size, long count)
+{
+    static const char sub_cmd[] = "SUB bench.rawsub 1\r\nPING\r\n";
+    static struct linebuf lb;
+    struct timeval tv = { 5, 0 };
+    struct sink_stats ss;
+    struct rawpub rp;
+    atomic_long progress;
+    pthread_t th;
+    double c0, c1, el;
+
+    raw_connect(&lb);
+    send_all(lb.fd, sub_cmd, sizeof(sub_cmd) - 1);
+    wait_pong(&lb);
+    /* A lost message must end the run, not hang it. */
+    setsockopt(lb.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+    memset(&ss, 0, sizeof(ss));
+    atomic_init(&progress, 0);
+    ss.stop_at = count;
+    ss.progress = &progress;
+    memset(&rp, 0, sizeof(rp));
+    rp.subj = "bench.rawsub";
+    rp.size = size;
+    rp.count = count;
+    rp.received = &progress;
+    atomic_init(&rp.stop, 0);
+
+    c0 = cpu_s();
+    if (pthread_create(&th, NULL, rawpub_thread, &rp) != 0)
+        fail("pthread_create failed");
+    sink_serve(lb.fd, &ss, 0);
+    atomic_store(&rp.stop, 1);
+    pthread_join(th, NULL);
+    c1 = cpu_s();
+
+    if (ss.err)
+        fail("rawsub: a protocol line was too long");
+    if (ss.msgs < 2)
+        fail("rawsub received %lld messages", ss.msgs);
+    el = ss.last - ss.first;
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("received=%lld", ss.msgs);
+    kv("lost=%lld", count - ss.msgs);
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) (ss.msgs - 1) / el);
+    kv("mb_per_s=%.2f", (double) (ss.msgs - 1) * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", (c1 - c0 - rp.cpu_s) * 1e9 / (double) ss.msgs);
+    close(lb.fd);
 }
 
 static void mode_sink(long size, long count)
@@ -1243,7 +1323,7 @@ static void mode_sink(long size, long count)
         close(lfd);
         if (fd >= 0) {
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-            sink_serve(fd, &ss);
+            sink_serve(fd, &ss, 1);
             close(fd);
         } else {
             ss.err = 2;
@@ -1289,6 +1369,7 @@ static void usage(void)
             "       bench [-s URL] [-n NAME] pubsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] rawping COUNT\n"
             "       bench [-s URL] [-n NAME] rawwrite SIZE COUNT\n"
+            "       bench [-s URL] [-n NAME] rawsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] pub4 SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] syncsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] asyncsub SIZE COUNT\n"
@@ -1327,7 +1408,8 @@ int main(int argc, char **argv)
     if (g_ca) {
         /* These modes open plain TCP sockets of their own (or no server). */
         if (strcmp(g_mode, "rawping") == 0 || strcmp(g_mode, "syncsub") == 0
-            || strcmp(g_mode, "asyncsub") == 0 || strcmp(g_mode, "sink") == 0)
+            || strcmp(g_mode, "asyncsub") == 0 || strcmp(g_mode, "sink") == 0
+            || strcmp(g_mode, "rawwrite") == 0 || strcmp(g_mode, "rawsub") == 0)
             fail("--ca is not supported by mode %s", g_mode);
         kv("tls=1");
     }
@@ -1348,6 +1430,8 @@ int main(int argc, char **argv)
         mode_sub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1), 1);
     } else if (strcmp(g_mode, "reqrep") == 0 && argc == 2) {
         mode_reqrep(parse_long(argv[1], "count", 1));
+    } else if (strcmp(g_mode, "rawsub") == 0 && argc == 3) {
+        mode_rawsub(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 2));
     } else if (strcmp(g_mode, "rawwrite") == 0 && argc == 3) {
         mode_rawwrite(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else if (strcmp(g_mode, "sink") == 0 && argc == 3) {

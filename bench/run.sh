@@ -94,6 +94,7 @@ CASES=(
     "pub4_128|pub4 128 $N_PUB4"
     "syncsub128|syncsub 128 $N_SUB"
     "asyncsub128|asyncsub 128 $N_SUB"
+    "rawsub128|rawsub 128 $N_SUB"
     "reqrep|reqrep $N_REQ"
     "sink128|sink 128 $N_SINK"
     "sink16384|sink 16384 $N_SINK_16K"
@@ -388,6 +389,7 @@ ROWS=(
     "sync sub 128 B client CPU|syncsub128|cpu_ns_per_msg|ns/msg|lower"
     "async sub 128 B received|asyncsub128|msgs_per_s|msgs/s|higher"
     "async sub 128 B client CPU|asyncsub128|cpu_ns_per_msg|ns/msg|lower"
+    "raw TCP subscriber 128 B (server ceiling)|rawsub128|msgs_per_s|msgs/s|higher"
     "peak RSS, publish 16384 B|pub16384|maxrss_kb|KiB|lower"
     "peak RSS, pubsub 128 B|pubsub128|maxrss_kb|KiB|lower"
 )
@@ -510,7 +512,7 @@ TABLE=$(make_table)
     echo "## summary (medians)"
     echo "$TABLE"
     echo
-    echo "note: rawping and rawwrite never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing."
+    echo "note: rawping, rawwrite and rawsub never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing, rawsub for the subscriber cases."
     [[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 } >"$OUT"
 
@@ -519,7 +521,7 @@ echo
 echo "values: medians of $ROUNDS rounds; ratio: median of per-round rnats/nats.c; run time ${ELAPSED}s; failed runs: $FAILURES"
 echo "$TABLE"
 echo
-echo "note: rawping and rawwrite never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing."
+echo "note: rawping, rawwrite and rawsub never call the client library, so their ratios show the noise level of this run; rawwrite gives the server's ceiling for publishing, rawsub for the subscriber cases."
 [[ -z "$TLS_NOTE" ]] || echo "$TLS_NOTE"
 echo "raw results and table: $OUT"
 [[ "$FAILURES" == 0 ]]
