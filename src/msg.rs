@@ -112,14 +112,16 @@ impl Drop for Msg {
 
 /// Recycles message buffers between the thread that frees them and the thread that builds the
 /// next ones, in batches: one lock per BATCH buffers on each side. The memory it holds is
-/// bounded: at most POOL_BYTES of buffers in the shared pool, plus two part-filled lists per
-/// thread, and only buffers of at most MAX_CAP bytes are kept.
+/// bounded: at most POOL_BYTES of buffers in the shared pool, plus two lists of at most BATCH
+/// buffers per thread that frees or builds messages (64 KiB at worst), and only buffers of at
+/// most MAX_CAP bytes are kept.
 mod pool {
     use std::cell::RefCell;
     use std::sync::{Mutex, MutexGuard};
 
-    const BATCH: usize = 64;
-    const MAX_CAP: usize = 2048;
+    const BATCH: usize = 32;
+    /// Larger messages are rare enough, and cost enough to copy, that the allocator is fine.
+    const MAX_CAP: usize = 1024;
     /// Enough to cover a subscriber's queue swinging by tens of thousands of small messages.
     const POOL_BYTES: usize = 4 * 1024 * 1024;
 
