@@ -12,7 +12,8 @@ Reads the summary table that bench/run.sh writes (every line of the form
 - the chart: one horizontal bar per row, on a logarithmic axis centred on a
   vertical line at 1.0, labelled with the ratio; green where rnats is better,
   red where it is worse (taking the row's "better" direction into account),
-  grey within +-3 % and for the raw TCP floor rows, which run no client code;
+  grey within +-3 % and for the raw TCP rows (floor and ceilings), which run no
+  client code;
   rows labelled "... TLS/plain: ..." compare one library over TLS with the
   same library over plain TCP, not rnats with nats.c, and are left out;
 - the summary: the run's header lines and the table, without the raw results.
@@ -93,7 +94,7 @@ def header_value(header, key):
 
 
 def verdict(row, ratio):
-    if "floor" in row["label"]:
+    if row["label"].startswith("raw TCP"):
         return "neutral"
     if abs(ratio - 1.0) <= NEUTRAL_BAND:
         return "neutral"

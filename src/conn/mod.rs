@@ -185,7 +185,7 @@ impl Connection {
     /// `append`, optionally writing directly when the loop is idle (latency-bound callers).
     fn append_ex<F: FnOnce(&mut State) -> Result<()>>(&self, direct_ok: bool, encode: F) -> Result<()> {
         let sh = &*self.shared;
-        let mut st = sh.lock();
+        let mut st = sh.lock_for_publish();
         if st.is_closed() {
             return Err(Self::closed_error());
         }

@@ -25,8 +25,8 @@ pub const OUT_BUFFER_LIMIT: usize = 2 * 1024 * 1024;
 
 /// See [`State::quiet`].
 const PUBLISH_DIRECT_GAP: Duration = Duration::from_micros(20);
-/// Yields before sleeping on a taken lock (`lock_yielding`): 2 to 8 measured alike, 0 and 32
-/// worse.
+/// Yields before sleeping on a taken lock (`lock_yielding`): for 4 publishing threads, 2 to 8
+/// measured alike, 0 and 32 worse.
 const LOCK_YIELDS: usize = 4;
 
 /// What is guarded by the connection lock. Held only for short, non-blocking sections.
@@ -152,7 +152,12 @@ pub struct InCounters {
 }
 
 /// Takes `m`, yielding the CPU up to LOCK_YIELDS times while another thread holds it before
-/// sleeping on it (see `Shared::lock`).
+/// sleeping on it: on a machine with fewer CPUs than busy threads the holder is often waiting
+/// for a CPU, and a sleep/wake pair costs two system calls where a yield lets it finish.
+/// Used where it measured better: between publishing threads (`Shared::lock_for_publish`),
+/// and by a subscription's consumer against the event loop. Not for a publisher against the
+/// event loop: there the holder runs on the other CPU, and a yield can hand this thread's CPU
+/// to another process for a whole time slice.
 pub fn lock_yielding<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     for _ in 0..LOCK_YIELDS {
         match m.try_lock() {
@@ -168,6 +173,8 @@ pub fn lock_yielding<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Shared {
     pub opts: Options,
     pub state: Mutex<State>,
+    /// Whether the current (or last) holder of `state` took it to publish.
+    publisher_holds: AtomicBool,
     /// Signalled when a flush ends, buffer space frees up, bytes are written or the status
     /// changes.
     pub cond: Condvar,
@@ -224,6 +231,7 @@ impl Shared {
                 direct: None,
                 idle_since: None,
             }),
+            publisher_holds: AtomicBool::new(false),
             cond: Condvar::new(),
             waker: OnceLock::new(),
             subs: Mutex::new(HashMap::new()),
@@ -242,13 +250,27 @@ impl Shared {
         }
     }
 
-    /// The connection lock. When it is taken, the caller yields its CPU a few times before
-    /// it sleeps on the mutex: on a machine with fewer cores than busy threads the holder is
-    /// often waiting for a CPU, and a sleep/wake pair costs two system calls where a yield
-    /// lets the holder finish. With 4 publishing threads on 2 CPUs this halved the CPU per
-    /// message (bench `pub4`).
+    /// The connection lock.
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        lock_yielding(&self.state)
+        let g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        self.publisher_holds.store(false, Ordering::Relaxed);
+        g
+    }
+
+    /// The connection lock, for a publish. When another publishing thread holds it, this one
+    /// yields its CPU before it sleeps (`lock_yielding`): with 4 publishing threads on 2
+    /// CPUs that halved the CPU per message (bench `pub4`). When the event loop holds it, the
+    /// plain lock's short spin is right: the loop is running and lets go at once, and a yield
+    /// there cost a lone publisher a third of its rate into the sink.
+    pub fn lock_for_publish(&self) -> MutexGuard<'_, State> {
+        let g = match self.state.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) if self.publisher_holds.load(Ordering::Relaxed) => lock_yielding(&self.state),
+            Err(TryLockError::WouldBlock) => self.state.lock().unwrap_or_else(|p| p.into_inner()),
+        };
+        self.publisher_holds.store(true, Ordering::Relaxed);
+        g
     }
 
     pub fn subs(&self) -> MutexGuard<'_, HashMap<u64, Arc<Subscription>>> {
