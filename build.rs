@@ -149,7 +149,7 @@ fn status_h(root: &Path) -> String {
 }
 
 fn version_h(version: &str) -> String {
-    let mut parts = version.split(|c: char| c == '.' || c == '-' || c == '+');
+    let mut parts = version.split(['.', '-', '+']);
     let mut next = || parts.next().unwrap_or("0").to_string();
     let (major, minor, patch) = (next(), next(), next());
     format!(

@@ -8,35 +8,74 @@ fn is_blank(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
-/// What one pass over a subject's bytes found.
-struct Scan {
+/// What one pass over a subject's bytes found. Fed one byte at a time, so that the C entry
+/// points can check a NUL-terminated subject while they look for its end.
+#[derive(Clone, Copy)]
+pub struct Scan {
     /// Space, tab, CR or LF somewhere.
     blank: bool,
-    /// An empty token: a dot at the start, at the end or after another dot (or no bytes).
+    /// An empty token: a dot at the start or after another dot.
     empty_token: bool,
+    /// The last byte was a dot (true at the start: a leading dot makes an empty token).
+    prev_dot: bool,
     /// All bytes ORed together: below 0x80 means ASCII.
     high: u8,
 }
 
-fn scan(b: &[u8]) -> Scan {
-    let mut prev_dot = true;
-    let mut sc = Scan { blank: false, empty_token: false, high: 0 };
-    for &c in b {
-        sc.high |= c;
+impl Default for Scan {
+    fn default() -> Scan {
+        Scan::new()
+    }
+}
+
+impl Scan {
+    pub fn new() -> Scan {
+        Scan { blank: false, empty_token: false, prev_dot: true, high: 0 }
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, c: u8) {
+        self.high |= c;
         match c {
             b'.' => {
-                sc.empty_token |= prev_dot;
-                prev_dot = true;
+                self.empty_token |= self.prev_dot;
+                self.prev_dot = true;
             }
             b' ' | b'\t' | b'\r' | b'\n' => {
-                sc.blank = true;
-                prev_dot = false;
+                self.blank = true;
+                self.prev_dot = false;
             }
-            _ => prev_dot = false,
+            _ => self.prev_dot = false,
         }
     }
-    sc.empty_token |= prev_dot;
-    sc
+
+    /// A trailing dot (or no bytes at all) is an empty token too.
+    fn finish(mut self) -> Scan {
+        self.empty_token |= self.prev_dot;
+        self
+    }
+
+    /// The publish check of the bytes `b` this scan was fed: Ok(true) when they are ASCII,
+    /// so they are valid UTF-8 without a second look; Ok(false) when the caller still has
+    /// to check UTF-8.
+    pub fn publish_result(self, b: &[u8]) -> Result<bool> {
+        let sc = self.finish();
+        if sc.blank || sc.empty_token {
+            // The slow path words the error.
+            return Err(check_publish_subject(&String::from_utf8_lossy(b))
+                .err()
+                .unwrap_or_else(|| Error::new(NATS_INVALID_SUBJECT, "subject is invalid")));
+        }
+        Ok(sc.high < 0x80)
+    }
+}
+
+fn scan(b: &[u8]) -> Scan {
+    let mut sc = Scan::new();
+    for &c in b {
+        sc.push(c);
+    }
+    sc.finish()
 }
 
 /// Checks non-emptiness, blanks and empty tokens; `what` names the thing in messages.
@@ -87,18 +126,14 @@ impl<'a> PubSubject<'a> {
     }
 }
 
-/// The publish check over raw bytes (a C string without its NUL), in one pass: this runs for
-/// every publish. Ok(true) when the bytes are ASCII, so they are valid UTF-8 without a second
-/// look; Ok(false) when the caller still has to check UTF-8.
+/// The publish check over raw bytes (a C string without its NUL), in one pass: see
+/// [`Scan::publish_result`].
 pub fn scan_publish_subject(b: &[u8]) -> Result<bool> {
-    let sc = scan(b);
-    if sc.blank || sc.empty_token {
-        // The slow path words the error.
-        return Err(check_publish_subject(&String::from_utf8_lossy(b))
-            .err()
-            .unwrap_or_else(|| Error::new(NATS_INVALID_SUBJECT, "subject is invalid")));
+    let mut sc = Scan::new();
+    for &c in b {
+        sc.push(c);
     }
-    Ok(sc.high < 0x80)
+    sc.publish_result(b)
 }
 
 /// Subscribe subject: as for publishing, plus '*' and '>' only as whole tokens and '>'
