@@ -60,26 +60,11 @@ static natsConnection *connect_mode(bool global)
     return nc;
 }
 
-typedef struct {
-    atomic_int calls;
-    atomic_int in_handler;
-    atomic_int gate;          /* 0: the handler waits */
-    int sleep_ms;
-} slow_state;
-
-static void slow_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* The handler of these tests: a gated test_counter (it waits until gate is set). */
+static void gated_counter(test_counter *st)
 {
-    (void)nc;
-    (void)sub;
-    slow_state *st = closure;
-    atomic_store(&st->in_handler, 1);
-    while (!atomic_load(&st->gate))
-        test_sleep_ms(1);
-    if (st->sleep_ms > 0)
-        test_sleep_ms(st->sleep_ms);
-    natsMsg_Destroy(msg);
-    atomic_fetch_add(&st->calls, 1);
-    atomic_store(&st->in_handler, 0);
+    memset(st, 0, sizeof(*st));
+    st->gated = true;
 }
 
 /* Publishes n messages of `payload` from `pub`, then makes sure the
@@ -97,12 +82,12 @@ static void check_limits_api(void)
 {
     natsConnection *nc = connect_mode(false);
     natsSubscription *sub = NULL;
-    slow_state st;
-    memset(&st, 0, sizeof(st));
+    test_counter st;
+    gated_counter(&st);
     atomic_store(&st.gate, 1);
     int msgs = 0, bytes = 0;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "limits", slow_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "limits", test_counting_handler, &st));
     CHECK_OK(natsSubscription_GetPendingLimits(sub, &msgs, &bytes));
     CHECK_EQ(msgs, 65536);
     CHECK_EQ(bytes, 64 * 1024 * 1024);
@@ -126,15 +111,15 @@ static void check_blocked_handler(bool global)
     natsConnection *nc = connect_mode(global);
     natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
-    slow_state st;
-    memset(&st, 0, sizeof(st));
+    test_counter st;
+    gated_counter(&st);
     const int n = test_under_valgrind() ? 100 : 500;
     const char *payload = "0123456789";     /* 10 bytes */
     int pm = -1, pb = -1, mpm = -1, mpb = -1;
     int64_t dl = -1, dr = -1;
     uint64_t q = 0;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.blocked", slow_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.blocked", test_counting_handler, &st));
     CHECK_OK(natsSubscription_SetPendingLimits(sub, 10, 1024 * 1024));
     watch(nc, sub);
     CHECK_OK(natsConnection_Flush(nc));
@@ -212,10 +197,10 @@ static void check_byte_limit(bool global)
     natsConnection *nc = connect_mode(global);
     natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
-    slow_state st;
-    memset(&st, 0, sizeof(st));
+    test_counter st;
+    gated_counter(&st);
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.bytes", slow_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.bytes", test_counting_handler, &st));
     CHECK_OK(natsSubscription_SetPendingLimits(sub, 1000, 25));
     watch(nc, sub);
     CHECK_OK(natsConnection_Flush(nc));
@@ -246,13 +231,13 @@ static void check_free_running(bool global)
     natsConnection *nc = connect_mode(global);
     natsConnection *pub = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
-    slow_state st;
-    memset(&st, 0, sizeof(st));
+    test_counter st;
+    gated_counter(&st);
     atomic_store(&st.gate, 1);
     st.sleep_ms = 1;
     const int n = test_under_valgrind() ? 1000 : 5000;
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.free", slow_handler, &st));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "sc.free", test_counting_handler, &st));
     CHECK_OK(natsSubscription_SetPendingLimits(sub, 50, 1024 * 1024));
     watch(nc, sub);
     CHECK_OK(natsConnection_Flush(nc));
