@@ -33,6 +33,15 @@ impl Scan {
         Scan { blank: false, empty_token: false, prev_dot: true, high: 0 }
     }
 
+    /// A scan fed all of `b`.
+    pub fn over(b: &[u8]) -> Scan {
+        let mut sc = Scan::new();
+        for &c in b {
+            sc.push(c);
+        }
+        sc
+    }
+
     #[inline(always)]
     pub fn push(&mut self, c: u8) {
         self.high |= c;
@@ -70,18 +79,10 @@ impl Scan {
     }
 }
 
-fn scan(b: &[u8]) -> Scan {
-    let mut sc = Scan::new();
-    for &c in b {
-        sc.push(c);
-    }
-    sc.finish()
-}
-
 /// Checks non-emptiness, blanks and empty tokens; `what` names the thing in messages.
 fn check_tokens(s: &str, what: &str) -> Result<()> {
     // One pass over the bytes (this runs for every publish).
-    let sc = scan(s.as_bytes());
+    let sc = Scan::over(s.as_bytes()).finish();
     if s.is_empty() {
         return err(NATS_INVALID_SUBJECT, format!("{what} is empty"));
     }
@@ -116,7 +117,7 @@ impl<'a> PubSubject<'a> {
         Ok(PubSubject(s))
     }
 
-    /// For a string [`scan_publish_subject`] accepted.
+    /// For a string [`Scan::publish_result`] accepted.
     pub fn scanned(s: &'a str) -> PubSubject<'a> {
         PubSubject(s)
     }
@@ -124,16 +125,6 @@ impl<'a> PubSubject<'a> {
     pub fn as_str(&self) -> &'a str {
         self.0
     }
-}
-
-/// The publish check over raw bytes (a C string without its NUL), in one pass: see
-/// [`Scan::publish_result`].
-pub fn scan_publish_subject(b: &[u8]) -> Result<bool> {
-    let mut sc = Scan::new();
-    for &c in b {
-        sc.push(c);
-    }
-    sc.publish_result(b)
 }
 
 /// Subscribe subject: as for publishing, plus '*' and '>' only as whole tokens and '>'
@@ -209,6 +200,11 @@ mod tests {
             assert_eq!(e.status, NATS_INVALID_SUBJECT, "{bad:?}");
             assert!(!e.text.is_empty());
         }
+    }
+
+    /// The publish check over a byte slice, as the C entry points run it over a C string.
+    fn scan_publish_subject(b: &[u8]) -> Result<bool> {
+        Scan::over(b).publish_result(b)
     }
 
     #[test]

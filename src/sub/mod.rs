@@ -199,7 +199,8 @@ impl Subscription {
         matches!(self.kind, Kind::Async { .. })
     }
 
-    /// Yields before sleeping when the event loop holds it (see `Shared::lock`).
+    /// The event loop and consumers both take it; whichever finds it taken yields its CPU a
+    /// few times before sleeping (`lock_yielding`).
     fn lock(&self) -> MutexGuard<'_, State> {
         crate::conn::shared::lock_yielding(&self.state)
     }
