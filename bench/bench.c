@@ -306,6 +306,21 @@ static void report_rate(long size, long count, double el, double cpu)
     kv("cpu_ns_per_msg=%.1f", cpu * 1e9 / (double) count);
 }
 
+/* The receiving modes' report: COUNT sent of SIZE bytes, RECEIVED received, a rate of
+ * COUNTED messages over EL seconds, CPU seconds spent per received message. */
+static void report_received(long size, long count, long received, long counted, double el,
+                            double cpu)
+{
+    kv("size=%ld", size);
+    kv("count=%ld", count);
+    kv("received=%ld", received);
+    kv("lost=%ld", count - received);
+    kv("elapsed_s=%.4f", el);
+    kv("msgs_per_s=%.0f", (double) counted / el);
+    kv("mb_per_s=%.2f", (double) counted * (double) size / el / 1e6);
+    kv("cpu_ns_per_msg=%.1f", cpu * 1e9 / (double) received);
+}
+
 /* Publishes WARM messages and flushes, then times COUNT publishes of SIZE
  * bytes on SUBJ plus the final flush; checks the connection's statistics.
  * Returns the elapsed seconds and stores the process CPU seconds in *cpu. */
@@ -470,16 +485,9 @@ static void mode_pubsub(long size, long count)
     natsSubscription_GetDropped(st.sub, &dropped);
 
     el = st.last_recv - t0;
-    kv("size=%ld", size);
-    kv("count=%ld", count);
-    kv("received=%ld", st.received);
-    kv("lost=%ld", count - st.received);
+    report_received(size, count, st.received, st.received, el, c1 - c0);
     kv("dropped=%lld", (long long) dropped);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) st.received / el);
-    kv("mb_per_s=%.2f", (double) st.received * (double) size / el / 1e6);
     kv("pub_msgs_per_s=%.0f", (double) count / (tpub - t0));
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) st.received);
 
     natsSubscription_Destroy(st.sub);
     natsConnection_Destroy(pnc);
@@ -1019,15 +1027,9 @@ static void mode_sub(long size, long count, int async)
     natsSubscription_GetDropped(sub, &dropped);
 
     el = last - first;
-    kv("size=%ld", size);
-    kv("count=%ld", count);
-    kv("received=%ld", received);
-    kv("lost=%ld", count - received);
+    /* The rate counts the intervals between the first and the last receive. */
+    report_received(size, count, received, received - 1, el, c1 - c0 - rp.cpu_s);
     kv("dropped=%lld", (long long) dropped);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) (received - 1) / el);
-    kv("mb_per_s=%.2f", (double) (received - 1) * (double) size / el / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0 - rp.cpu_s) * 1e9 / (double) received);
     kv("rawpub_cpu_ns_per_msg=%.1f", rp.cpu_s * 1e9 / (double) received);
 
     natsSubscription_Unsubscribe(sub);
@@ -1274,14 +1276,7 @@ static void mode_rawsub(long size, long count)
     if (ss.msgs < 2)
         fail("rawsub received %lld messages", ss.msgs);
     el = ss.last - ss.first;
-    kv("size=%ld", size);
-    kv("count=%ld", count);
-    kv("received=%lld", ss.msgs);
-    kv("lost=%lld", count - ss.msgs);
-    kv("elapsed_s=%.4f", el);
-    kv("msgs_per_s=%.0f", (double) (ss.msgs - 1) / el);
-    kv("mb_per_s=%.2f", (double) (ss.msgs - 1) * (double) size / el / 1e6);
-    kv("cpu_ns_per_msg=%.1f", (c1 - c0 - rp.cpu_s) * 1e9 / (double) ss.msgs);
+    report_received(size, count, (long) ss.msgs, (long) ss.msgs - 1, el, c1 - c0 - rp.cpu_s);
     close(lb.fd);
 }
 
