@@ -112,23 +112,10 @@ fn pub_subject_arg<'a>(subj: *const c_char) -> Result<PubSubject<'a>> {
     if subj.is_null() {
         return Err(Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject must not be NULL"));
     }
-    // One pass finds the end and checks the bytes (strlen first, then a scan, cost twice
-    // as much for a typical subject).
-    let p = subj as *const u8;
-    let mut sc = Scan::new();
-    let mut n = 0;
-    loop {
-        // SAFETY: a non-NULL C string argument is NUL-terminated and valid for the call;
-        // reading stops at the NUL.
-        let c = unsafe { *p.add(n) };
-        if c == 0 {
-            break;
-        }
-        sc.push(c);
-        n += 1;
-    }
-    // SAFETY: the n bytes before the NUL were just read.
-    let b = unsafe { std::slice::from_raw_parts(p, n) };
+    // SAFETY: a non-NULL C string argument is NUL-terminated and valid for the call.
+    // (libc's strlen reads it in vector-sized steps; `Scan` then looks at 16 bytes at once.)
+    let b = unsafe { std::ffi::CStr::from_ptr(subj) }.to_bytes();
+    let sc = Scan::over(b);
     let s = if sc.publish_result(b)? {
         // SAFETY: the scan found only ASCII bytes, which are valid UTF-8.
         unsafe { std::str::from_utf8_unchecked(b) }
