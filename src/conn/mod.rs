@@ -264,8 +264,34 @@ impl Connection {
     }
 
     /// Publish without a reply or headers, to a subject already checked (the C fast path).
+    ///
+    /// The common case (connected, room in the buffer, payload within the server's limit,
+    /// no SendAsap) is handled here in one short critical section; anything else lets go of
+    /// the lock and takes the general path, which checks everything again.
     pub fn publish_checked(&self, subject: PubSubject<'_>, data: &[u8]) -> Result<()> {
-        self.append_pub(subject.as_str(), None, None, data, false)
+        let sh = &*self.shared;
+        let mut st = sh.lock_for_publish();
+        let max = st.info.max_payload;
+        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED
+            || st.closing
+            || st.out.len() >= OUT_BUFFER_LIMIT
+            || (max > 0 && data.len() as i64 > max)
+            || sh.opts.send_asap
+        {
+            drop(st);
+            return self.append_pub(subject.as_str(), None, None, data, false);
+        }
+        let before = st.out.len();
+        encoder::pub_frame(&mut st.out, subject.as_str(), None, data);
+        st.appended += (st.out.len() - before) as u64;
+        st.out_msgs += 1;
+        st.out_bytes += data.len() as u64;
+        let wake = !st.wake_pending && st.push_out(before == 0, false);
+        drop(st);
+        if wake {
+            sh.wake();
+        }
+        Ok(())
     }
 
     /// Publish with optional headers (HPUB). Headers need a server that supports them, and

@@ -51,6 +51,7 @@ pub(crate) fn with_last_error<R>(f: impl FnOnce(Option<&LastError>) -> R) -> R {
 
 /// Runs a fallible body: clears the last error, catches panics, maps errors to a status and
 /// records their text.
+#[inline]
 pub(crate) fn guard(func: &'static str, body: impl FnOnce() -> Result<()>) -> natsStatus {
     clear_error();
     match catch_unwind(AssertUnwindSafe(body)) {

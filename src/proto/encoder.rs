@@ -58,6 +58,7 @@ pub fn hpub_frame_len(
 }
 
 /// `PUB <subject> [reply] <#bytes>\r\n<payload>\r\n`
+#[inline(always)]
 pub fn pub_frame(out: &mut Vec<u8>, subject: &str, reply: Option<&str>, payload: &[u8]) {
     out.reserve(pub_frame_len(subject, reply, payload.len()));
     out.extend_from_slice(b"PUB ");
