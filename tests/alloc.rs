@@ -47,7 +47,7 @@ fn publishing_allocates_nothing_per_message() {
     assert_eq!(natsConnection_ConnectTo(&mut nc, url.as_ptr()), natsStatus::NATS_OK);
     let subj = CString::new("alloc.test").unwrap();
     let text = CString::new("hello").unwrap();
-    let payload = vec![7u8; 128];
+    let payload = [7u8; 128];
     const N: u64 = 200_000;
 
     // Warm up: the outgoing buffers reach their working size.

@@ -92,45 +92,6 @@ pub fn jitter(max_ms: i64) -> u64 {
     h.finish() % (max_ms as u64 + 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_whole_publishes_only() {
-        let mut src = Vec::new();
-        src.extend_from_slice(b"PUB a 3\r\nabc\r\n");
-        src.extend_from_slice(b"SUB x 1\r\n");
-        src.extend_from_slice(b"PING\r\n");
-        src.extend_from_slice(b"PUB b r 5\r\nx\r\nyz\r\n");
-        src.extend_from_slice(b"HPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
-        src.extend_from_slice(b"UNSUB 1\r\n");
-        let mut all = Vec::new();
-        keep_publishes(&src, 0, &mut all);
-        assert_eq!(all, b"PUB a 3\r\nabc\r\nPUB b r 5\r\nx\r\nyz\r\nHPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
-        // Written up to the middle of the second publish: it is kept whole, the first is not.
-        let mid = b"PUB a 3\r\nabc\r\nSUB x 1\r\nPING\r\nPUB b".len();
-        let mut rest = Vec::new();
-        keep_publishes(&src, mid, &mut rest);
-        assert_eq!(rest, b"PUB b r 5\r\nx\r\nyz\r\nHPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
-        // Everything written: nothing to resend.
-        let mut none = Vec::new();
-        keep_publishes(&src, src.len(), &mut none);
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn pool_dedup() {
-        let u = crate::proto::url::parse_url("nats://127.0.0.1:4000").unwrap();
-        let mut pool = vec![PoolEntry::new(u.clone(), false)];
-        assert!(!add_discovered(&mut pool, u));
-        assert!(add_discovered(&mut pool, crate::proto::url::parse_url("127.0.0.1:4001").unwrap()));
-        assert_eq!(pool.len(), 2);
-        assert!(jitter(10) <= 10);
-        assert_eq!(jitter(0), 0);
-    }
-}
-
 use std::time::Duration;
 
 use super::handshake::{establish, Established};
@@ -242,3 +203,41 @@ pub fn reconnect_phase(shared: &Shared) -> Result<(Established, ServerUrl), Opti
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_whole_publishes_only() {
+        let mut src = Vec::new();
+        src.extend_from_slice(b"PUB a 3\r\nabc\r\n");
+        src.extend_from_slice(b"SUB x 1\r\n");
+        src.extend_from_slice(b"PING\r\n");
+        src.extend_from_slice(b"PUB b r 5\r\nx\r\nyz\r\n");
+        src.extend_from_slice(b"HPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+        src.extend_from_slice(b"UNSUB 1\r\n");
+        let mut all = Vec::new();
+        keep_publishes(&src, 0, &mut all);
+        assert_eq!(all, b"PUB a 3\r\nabc\r\nPUB b r 5\r\nx\r\nyz\r\nHPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+        // Written up to the middle of the second publish: it is kept whole, the first is not.
+        let mid = b"PUB a 3\r\nabc\r\nSUB x 1\r\nPING\r\nPUB b".len();
+        let mut rest = Vec::new();
+        keep_publishes(&src, mid, &mut rest);
+        assert_eq!(rest, b"PUB b r 5\r\nx\r\nyz\r\nHPUB c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n");
+        // Everything written: nothing to resend.
+        let mut none = Vec::new();
+        keep_publishes(&src, src.len(), &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn pool_dedup() {
+        let u = crate::proto::url::parse_url("nats://127.0.0.1:4000").unwrap();
+        let mut pool = vec![PoolEntry::new(u.clone(), false)];
+        assert!(!add_discovered(&mut pool, u));
+        assert!(add_discovered(&mut pool, crate::proto::url::parse_url("127.0.0.1:4001").unwrap()));
+        assert_eq!(pool.len(), 2);
+        assert!(jitter(10) <= 10);
+        assert_eq!(jitter(0), 0);
+    }
+}
