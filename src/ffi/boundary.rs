@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_int, c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::status::{natsStatus, Error, Result};
 
@@ -15,38 +15,60 @@ pub(crate) struct LastError {
     pub func: &'static str,
 }
 
-thread_local! {
-    static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
+/// One thread's error slot. It counts itself in [`ERRORS_HELD`] while it holds an error.
+struct Slot(RefCell<Option<LastError>>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // A thread that ends with an error stops counting.
+        if self.0.get_mut().is_some() {
+            ERRORS_HELD.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
-/// Set once any thread has recorded an error: until then no thread has one to clear, and
-/// the calls that clear it on entry (every guarded call, publishes included) skip the
-/// thread-local lookup.
-static ANY_ERROR: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    static LAST_ERROR: Slot = const { Slot(RefCell::new(None)) };
+}
+
+/// How many threads hold an error right now. While none does, the calls that clear the
+/// caller's error on entry (every guarded call, publishes included) skip the thread-local
+/// lookup, which in a shared library is a call into the dynamic loader. A thread always
+/// sees its own increment, so a thread that holds an error never skips clearing it.
+static ERRORS_HELD: AtomicUsize = AtomicUsize::new(0);
 
 pub(crate) fn set_error(func: &'static str, e: &Error) {
     let text = CString::new(e.text.replace('\0', " ")).unwrap_or_default();
-    ANY_ERROR.store(true, Ordering::Relaxed);
-    LAST_ERROR.with(|l| *l.borrow_mut() = Some(LastError { status: e.status, text, func }));
+    LAST_ERROR.with(|l| {
+        let mut b = l.0.borrow_mut();
+        if b.is_none() {
+            ERRORS_HELD.fetch_add(1, Ordering::Relaxed);
+        }
+        *b = Some(LastError { status: e.status, text, func });
+    });
 }
 
+#[inline]
 pub(crate) fn clear_error() {
-    // Relaxed is enough: only the calling thread's own error is cleared, and that thread
-    // saw its own store.
-    if !ANY_ERROR.load(Ordering::Relaxed) {
+    if ERRORS_HELD.load(Ordering::Relaxed) == 0 {
         return;
     }
+    clear_held_error();
+}
+
+#[cold]
+fn clear_held_error() {
     LAST_ERROR.with(|l| {
-        if let Ok(mut b) = l.try_borrow_mut() {
-            if b.is_some() {
-                *b = None;
+        if let Ok(mut b) = l.0.try_borrow_mut() {
+            if b.take().is_some() {
+                ERRORS_HELD.fetch_sub(1, Ordering::Relaxed);
             }
         }
     });
 }
 
 pub(crate) fn with_last_error<R>(f: impl FnOnce(Option<&LastError>) -> R) -> R {
-    LAST_ERROR.with(|l| f(l.borrow().as_ref()))
+    LAST_ERROR.with(|l| f(l.0.borrow().as_ref()))
 }
 
 /// Runs a fallible body: clears the last error, catches panics, maps errors to a status and
@@ -192,4 +214,36 @@ pub(crate) fn malloc_str_array(items: &[String]) -> Result<*mut *mut c_char> {
         }
     }
     Ok(arr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held_here() -> bool {
+        with_last_error(|e| e.is_some())
+    }
+
+    #[test]
+    fn errors_are_counted_while_held_and_cleared_on_the_next_call() {
+        set_error("f", &Error::new(natsStatus::NATS_ERR, "first"));
+        set_error("g", &Error::new(natsStatus::NATS_TIMEOUT, "second"));
+        // Other tests may hold errors on their threads too: only a lower bound holds.
+        assert!(ERRORS_HELD.load(Ordering::Relaxed) >= 1);
+        assert_eq!(with_last_error(|e| e.map(|e| (e.status, e.func))), Some((natsStatus::NATS_TIMEOUT, "g")));
+        clear_error();
+        assert!(!held_here());
+        clear_error();
+        assert!(!held_here());
+        // A thread that ends holding an error leaves the count as it found it; a thread
+        // without one never sees another thread's error.
+        std::thread::spawn(|| {
+            assert!(!held_here());
+            set_error("h", &Error::new(natsStatus::NATS_ERR, "gone with its thread"));
+            assert!(held_here());
+        })
+        .join()
+        .unwrap();
+        assert!(!held_here());
+    }
 }
