@@ -282,7 +282,8 @@ impl Connection {
             return self.append_pub(subject.as_str(), None, None, data, false);
         }
         let before = st.out.len();
-        encoder::pub_frame(&mut st.out, subject.as_str(), None, data);
+        let State { out, pub_lens, .. } = &mut *st;
+        encoder::pub_frame(out, pub_lens, subject.as_str(), None, data);
         st.appended += (st.out.len() - before) as u64;
         st.out_msgs += 1;
         st.out_bytes += data.len() as u64;
@@ -357,7 +358,10 @@ impl Connection {
             }
             match &block {
                 Some(b) => encoder::hpub_frame(&mut st.out, subject, reply, b, data),
-                None => encoder::pub_frame(&mut st.out, subject, reply, data),
+                None => {
+                    let State { out, pub_lens, .. } = &mut *st;
+                    encoder::pub_frame(out, pub_lens, subject, reply, data)
+                }
             }
             st.out_msgs += 1;
             st.out_bytes += data.len() as u64;

@@ -36,6 +36,8 @@ pub struct State {
     pub closing: bool,
     /// Encoded protocol waiting for the event loop (the outgoing buffer).
     pub out: Vec<u8>,
+    /// The length part of the last PUB line (see `encoder::LenLine`).
+    pub pub_lens: crate::proto::encoder::LenLine,
     /// The loop will look at `out` again without being woken.
     pub wake_pending: bool,
     /// Bytes taken by the loop and not yet written.
@@ -211,6 +213,7 @@ impl Shared {
                 status: natsConnStatus::NATS_CONN_STATUS_DISCONNECTED,
                 closing: false,
                 out: Vec::with_capacity(32 * 1024),
+                pub_lens: Default::default(),
                 wake_pending: false,
                 in_flight: 0,
                 appended: 0,

@@ -57,9 +57,48 @@ pub fn hpub_frame_len(
         + 2
 }
 
+/// The end of the last PUB line written, `" <#bytes>\r\n"`, kept for the next one: a
+/// publisher mostly sends the same size again, and then the line is one copy instead of a
+/// number conversion and three appends.
+pub struct LenLine {
+    n: usize,
+    line: [u8; 24],
+    len: usize,
+}
+
+impl Default for LenLine {
+    fn default() -> LenLine {
+        let mut l = LenLine { n: usize::MAX, line: [0; 24], len: 0 };
+        l.set(0);
+        l
+    }
+}
+
+impl LenLine {
+    /// `" <n>\r\n"`.
+    #[inline(always)]
+    fn get(&mut self, n: usize) -> &[u8] {
+        if n != self.n {
+            self.set(n);
+        }
+        &self.line[..self.len]
+    }
+
+    #[cold]
+    fn set(&mut self, n: usize) {
+        let mut b = itoa::Buffer::new();
+        let d = b.format(n).as_bytes();
+        self.line[0] = b' ';
+        self.line[1..1 + d.len()].copy_from_slice(d);
+        self.line[1 + d.len()..3 + d.len()].copy_from_slice(CRLF);
+        self.len = d.len() + 3;
+        self.n = n;
+    }
+}
+
 /// `PUB <subject> [reply] <#bytes>\r\n<payload>\r\n`
 #[inline(always)]
-pub fn pub_frame(out: &mut Vec<u8>, subject: &str, reply: Option<&str>, payload: &[u8]) {
+pub fn pub_frame(out: &mut Vec<u8>, lens: &mut LenLine, subject: &str, reply: Option<&str>, payload: &[u8]) {
     out.reserve(pub_frame_len(subject, reply, payload.len()));
     out.extend_from_slice(b"PUB ");
     out.extend_from_slice(subject.as_bytes());
@@ -67,9 +106,7 @@ pub fn pub_frame(out: &mut Vec<u8>, subject: &str, reply: Option<&str>, payload:
         out.push(b' ');
         out.extend_from_slice(r.as_bytes());
     }
-    out.push(b' ');
-    put_num(out, payload.len() as u64);
-    out.extend_from_slice(CRLF);
+    out.extend_from_slice(lens.get(payload.len()));
     out.extend_from_slice(payload);
     out.extend_from_slice(CRLF);
 }
@@ -157,18 +194,18 @@ mod tests {
     #[test]
     fn publish() {
         let mut out = Vec::new();
-        pub_frame(&mut out, "foo", None, b"hello");
+        pub_frame(&mut out, &mut LenLine::default(), "foo", None, b"hello");
         assert_eq!(text(&out), "PUB foo 5\r\nhello\r\n");
         assert_eq!(out.len(), pub_frame_len("foo", None, 5));
 
         out.clear();
-        pub_frame(&mut out, "foo.bar", Some("_INBOX.x"), b"");
+        pub_frame(&mut out, &mut LenLine::default(), "foo.bar", Some("_INBOX.x"), b"");
         assert_eq!(text(&out), "PUB foo.bar _INBOX.x 0\r\n\r\n");
         assert_eq!(out.len(), pub_frame_len("foo.bar", Some("_INBOX.x"), 0));
 
         // Appends after what is there.
         let mut out = b"PING\r\n".to_vec();
-        pub_frame(&mut out, "a", None, b"\r\n\0");
+        pub_frame(&mut out, &mut LenLine::default(), "a", None, b"\r\n\0");
         assert_eq!(&out[..], b"PING\r\nPUB a 3\r\n\r\n\0\r\n");
     }
 
@@ -181,7 +218,7 @@ mod tests {
                 let payload = vec![b'x'; n.min(70_000)];
                 let expected = pub_frame_len("sub.j", reply, payload.len());
                 let mut out = Vec::with_capacity(expected);
-                pub_frame(&mut out, "sub.j", reply, &payload);
+                pub_frame(&mut out, &mut LenLine::default(), "sub.j", reply, &payload);
                 assert_eq!(out.len(), expected);
                 assert_eq!(out.capacity(), expected, "no growth past the computed size");
             }
@@ -258,6 +295,23 @@ mod tests {
              \"lang\":\"C\",\"version\":\"3.4.1\",\"protocol\":1,\"echo\":true,\"headers\":true,\
              \"no_responders\":true}\r\n"
         );
+    }
+
+    /// One LenLine across publishes of changing sizes: each frame carries its own size.
+    #[test]
+    fn length_line_follows_the_size() {
+        let mut lens = LenLine::default();
+        for n in [0usize, 0, 5, 5, 128, 128, 127, 99_999, 100_000, 0, 1 << 20, 7] {
+            let payload = vec![b'x'; n];
+            let mut out = Vec::new();
+            pub_frame(&mut out, &mut lens, "a.b", None, &payload);
+            let mut want = format!("PUB a.b {n}\r\n").into_bytes();
+            want.extend_from_slice(&payload);
+            want.extend_from_slice(b"\r\n");
+            assert!(out == want, "size {n}");
+            assert_eq!(out.len(), pub_frame_len("a.b", None, n));
+        }
+        assert_eq!(lens.get(usize::MAX), format!(" {}\r\n", usize::MAX).as_bytes());
     }
 
     #[test]
