@@ -108,6 +108,7 @@ fn subject_arg<'a>(subj: *const c_char) -> Result<&'a str> {
 }
 
 /// A publish subject, checked in one pass over its bytes (the per-publish fast path).
+#[inline(always)]
 fn pub_subject_arg<'a>(subj: *const c_char) -> Result<PubSubject<'a>> {
     if subj.is_null() {
         return Err(Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject must not be NULL"));

@@ -60,7 +60,7 @@ impl Words {
 
 impl Scan {
     /// A scan of all of `b`.
-    #[inline]
+    #[inline(always)]
     pub fn over(b: &[u8]) -> Scan {
         let n = b.len();
         if n == 0 {
