@@ -9,6 +9,7 @@
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
@@ -279,7 +280,7 @@ impl Loop {
                 Ok(m) => m,
                 Err(e) => return Stop::Failed(e),
             };
-            if self.shared.lock().closing {
+            if self.shared.close_requested.load(Ordering::Acquire) && self.shared.lock().closing {
                 self.drain_before_close();
                 return Stop::Requested;
             }

@@ -555,6 +555,7 @@ impl Connection {
         {
             let mut st = sh.lock();
             st.closing = true;
+            sh.close_requested.store(true, Ordering::Release);
         }
         sh.cond.notify_all();
         sh.wake();

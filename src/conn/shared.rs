@@ -187,6 +187,9 @@ pub struct Shared {
     pub handle: AtomicUsize,
     /// Set by Destroy: no callback may run from then on.
     pub destroyed: AtomicBool,
+    /// Set with `State::closing`, so that the event loop can look for a close on every turn
+    /// without taking the connection lock from a publisher.
+    pub close_requested: AtomicBool,
     /// Callbacks are not run while set (a Connect that waits for its own retries reports
     /// the outcome itself).
     pub quiet: AtomicBool,
@@ -241,6 +244,7 @@ impl Shared {
             next_sid: AtomicU64::new(1),
             handle: AtomicUsize::new(0),
             destroyed: AtomicBool::new(false),
+            close_requested: AtomicBool::new(false),
             quiet: AtomicBool::new(false),
             incoming: InCounters::default(),
             pong_gen: AtomicU64::new(0),
@@ -308,6 +312,7 @@ impl Shared {
             was_connected = st.is_connected();
             st.status = natsConnStatus::NATS_CONN_STATUS_CLOSED;
             st.closing = true;
+            self.close_requested.store(true, Ordering::Release);
             if let Some(e) = &error {
                 st.set_error(e);
             }
