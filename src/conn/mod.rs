@@ -18,7 +18,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::options::Options;
@@ -184,33 +184,44 @@ impl Connection {
 
     /// `append`, optionally writing directly when the loop is idle (latency-bound callers).
     fn append_ex<F: FnOnce(&mut State) -> Result<()>>(&self, direct_ok: bool, encode: F) -> Result<()> {
-        let sh = &*self.shared;
-        let mut st = sh.lock_for_publish();
+        let (mut st, before) = self.begin_append()?;
+        encode(&mut st)?;
+        self.finish_append(st, before, direct_ok)
+    }
+
+    /// The lock for an append: refuses a closed connection and waits while the buffer is
+    /// full. Returns the buffer's length before the append.
+    #[inline(always)]
+    fn begin_append(&self) -> Result<(MutexGuard<'_, State>, usize)> {
+        let mut st = self.shared.lock_for_publish();
         if st.is_closed() {
             return Err(Self::closed_error());
         }
         // While reconnecting nothing drains the buffer: the reconnect buffer limit applies
-        // instead (checked by the encoder closure).
+        // instead (checked by the publish itself).
         if st.out.len() >= OUT_BUFFER_LIMIT && st.status != natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
             st = self.wait_for_space(st)?;
         }
         let before = st.out.len();
-        encode(&mut st)?;
+        Ok((st, before))
+    }
+
+    /// After an append: counts the bytes, hands them to the event loop (or writes them from
+    /// here, see `State::push_out`) and, with SendAsap, waits until they are written.
+    #[inline(always)]
+    fn finish_append(&self, mut st: MutexGuard<'_, State>, before: usize, direct_ok: bool) -> Result<()> {
+        let sh = &*self.shared;
         st.appended += (st.out.len() - before) as u64;
         let wake = st.push_out(before == 0, direct_ok);
-        if sh.opts.send_asap {
-            let target = st.appended;
-            drop(st);
-            if wake {
-                sh.wake();
-            }
-            return self.wait_written(target);
-        }
+        let asap = sh.opts.send_asap.then_some(st.appended);
         drop(st);
         if wake {
             sh.wake();
         }
-        Ok(())
+        match asap {
+            Some(target) => self.wait_written(target),
+            None => Ok(()),
+        }
     }
 
     fn wait_for_space<'a>(&'a self, mut st: std::sync::MutexGuard<'a, State>) -> Result<std::sync::MutexGuard<'a, State>> {
@@ -264,35 +275,8 @@ impl Connection {
     }
 
     /// Publish without a reply or headers, to a subject already checked (the C fast path).
-    ///
-    /// The common case (connected, room in the buffer, payload within the server's limit,
-    /// no SendAsap) is handled here in one short critical section; anything else lets go of
-    /// the lock and takes the general path, which checks everything again.
     pub fn publish_checked(&self, subject: PubSubject<'_>, data: &[u8]) -> Result<()> {
-        let sh = &*self.shared;
-        let mut st = sh.lock_for_publish();
-        let max = st.info.max_payload;
-        if st.status != natsConnStatus::NATS_CONN_STATUS_CONNECTED
-            || st.closing
-            || st.out.len() >= OUT_BUFFER_LIMIT
-            || (max > 0 && data.len() as i64 > max)
-            || sh.opts.send_asap
-        {
-            drop(st);
-            return self.append_pub(subject.as_str(), None, None, data, false);
-        }
-        let before = st.out.len();
-        let State { out, pub_lens, .. } = &mut *st;
-        encoder::pub_frame(out, pub_lens, subject.as_str(), None, data);
-        st.appended += (st.out.len() - before) as u64;
-        st.out_msgs += 1;
-        st.out_bytes += data.len() as u64;
-        let wake = !st.wake_pending && st.push_out(before == 0, false);
-        drop(st);
-        if wake {
-            sh.wake();
-        }
-        Ok(())
+        self.append_pub(subject.as_str(), None, None, data, false)
     }
 
     /// Publish with optional headers (HPUB). Headers need a server that supports them, and
@@ -318,7 +302,10 @@ impl Connection {
         self.append_pub(subject, reply, headers, data, direct_ok)
     }
 
-    /// Appends a PUB or HPUB whose subject and reply were checked.
+    /// Appends a PUB or HPUB whose subject and reply were checked. Written out rather than
+    /// as an `append_ex` closure: this is every publish's path, and the whole of it inlines
+    /// into one short critical section.
+    #[inline(always)]
     fn append_pub(
         &self,
         subject: &str,
@@ -328,45 +315,37 @@ impl Connection {
         direct_ok: bool,
     ) -> Result<()> {
         let block = headers.map(|h| h.encoded());
-        self.append_ex(direct_ok, |st| {
-            let hdr_len = block.as_ref().map_or(0, |b| b.len());
-            if block.is_some() && !st.info.headers {
-                return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support message headers");
+        let (mut st, before) = self.begin_append()?;
+        let hdr_len = block.as_ref().map_or(0, |b| b.len());
+        if block.is_some() && !st.info.headers {
+            return err(natsStatus::NATS_NO_SERVER_SUPPORT, "the server does not support message headers");
+        }
+        // As nats.c: while reconnecting, refused once the buffer holds its size (the message
+        // that crosses the limit is still taken).
+        if st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING && st.out.len() >= self.shared.opts.reconnect_buf_size {
+            return err(
+                natsStatus::NATS_INSUFFICIENT_BUFFER,
+                format!("the reconnect buffer ({} bytes) is full", self.shared.opts.reconnect_buf_size),
+            );
+        }
+        let max = st.info.max_payload;
+        let total = (hdr_len + data.len()) as i64;
+        if max > 0 && total > max {
+            return err(
+                natsStatus::NATS_MAX_PAYLOAD,
+                format!("message of {total} bytes (headers and data) exceeds the server's maximum of {max} bytes"),
+            );
+        }
+        match &block {
+            Some(b) => encoder::hpub_frame(&mut st.out, subject, reply, b, data),
+            None => {
+                let State { out, pub_lens, .. } = &mut *st;
+                encoder::pub_frame(out, pub_lens, subject, reply, data)
             }
-            if st.status == natsConnStatus::NATS_CONN_STATUS_RECONNECTING {
-                let frame = match &block {
-                    Some(b) => encoder::hpub_frame_len(subject, reply, b.len(), data.len()),
-                    None => encoder::pub_frame_len(subject, reply, data.len()),
-                };
-                // As nats.c: refused once the buffer holds its size (the message that crosses
-                // the limit is still taken).
-                let _ = frame;
-                if st.out.len() >= self.shared.opts.reconnect_buf_size {
-                    return err(
-                        natsStatus::NATS_INSUFFICIENT_BUFFER,
-                        format!("the reconnect buffer ({} bytes) is full", self.shared.opts.reconnect_buf_size),
-                    );
-                }
-            }
-            let max = st.info.max_payload;
-            let total = (hdr_len + data.len()) as i64;
-            if max > 0 && total > max {
-                return err(
-                    natsStatus::NATS_MAX_PAYLOAD,
-                    format!("message of {total} bytes (headers and data) exceeds the server's maximum of {max} bytes"),
-                );
-            }
-            match &block {
-                Some(b) => encoder::hpub_frame(&mut st.out, subject, reply, b, data),
-                None => {
-                    let State { out, pub_lens, .. } = &mut *st;
-                    encoder::pub_frame(out, pub_lens, subject, reply, data)
-                }
-            }
-            st.out_msgs += 1;
-            st.out_bytes += data.len() as u64;
-            Ok(())
-        })
+        }
+        st.out_msgs += 1;
+        st.out_bytes += data.len() as u64;
+        self.finish_append(st, before, direct_ok)
     }
 
     /// Flush with a timeout in milliseconds: a PING behind everything buffered, then its PONG.

@@ -82,10 +82,14 @@ impl State {
     ///
     /// Latency-bound operations (flush, request) always may; a plain publish only when the
     /// connection was quiet (see `quiet`), so that a flood never costs a syscall per message.
+    #[inline(always)]
     pub fn push_out(&mut self, fresh: bool, direct_ok: bool) -> bool {
-        if self.wake_pending {
-            return false;
-        }
+        // During a flood the loop is already going to look: the common case, kept inline.
+        !self.wake_pending && self.hand_over(fresh, direct_ok)
+    }
+
+    /// `push_out` when the loop is not going to look at `out` on its own.
+    fn hand_over(&mut self, fresh: bool, direct_ok: bool) -> bool {
         if fresh && self.is_connected() && self.direct.is_some() && (direct_ok || self.quiet()) {
             if let Some(sock) = self.direct.clone() {
                 use std::io::Write;
