@@ -532,9 +532,7 @@ impl Connection {
             let _ = self.flush(bound);
         }
         {
-            let mut st = sh.lock();
-            st.closing = true;
-            sh.close_requested.store(true, Ordering::Release);
+            sh.mark_closing(&mut sh.lock());
         }
         sh.cond.notify_all();
         sh.wake();

@@ -261,6 +261,13 @@ impl Shared {
         }
     }
 
+    /// Sets `State::closing` (under the lock, `st`) and its lock-free mirror for the event
+    /// loop.
+    pub fn mark_closing(&self, st: &mut State) {
+        st.closing = true;
+        self.close_requested.store(true, Ordering::Release);
+    }
+
     /// The connection lock.
     pub fn lock(&self) -> MutexGuard<'_, State> {
         let g = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -315,8 +322,7 @@ impl Shared {
             }
             was_connected = st.is_connected();
             st.status = natsConnStatus::NATS_CONN_STATUS_CLOSED;
-            st.closing = true;
-            self.close_requested.store(true, Ordering::Release);
+            self.mark_closing(&mut st);
             if let Some(e) = &error {
                 st.set_error(e);
             }

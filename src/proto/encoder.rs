@@ -68,7 +68,7 @@ pub struct LenLine {
 
 impl Default for LenLine {
     fn default() -> LenLine {
-        let mut l = LenLine { n: usize::MAX, line: [0; 24], len: 0 };
+        let mut l = LenLine { n: 0, line: [0; 24], len: 0 };
         l.set(0);
         l
     }

@@ -95,7 +95,7 @@ impl Scan {
         if w.low & HIGHS != 0 {
             // A byte below '!' somewhere (or a high byte that looked like one): rare, so
             // looked at one by one.
-            sc.blank = b.iter().any(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'));
+            sc.blank = b.iter().any(|&c| is_blank(c as char));
         }
         sc
     }
