@@ -103,7 +103,9 @@ step_ctest_rnats() {
 step_ctest_reference() {
     cmake -S . -B build-ref -DRNATS_REFERENCE=ON
     cmake --build build-ref -j"$jobs"
-    (cd build-ref && ctest --output-on-failure -j2)
+    # One more try for a test nats.c fails: see "Flaky on nats.c" in c-tests/README.md.
+    # The rnats run above never retries.
+    (cd build-ref && ctest --output-on-failure -j2 --repeat until-pass:2)
 }
 
 step_fuzz() {
