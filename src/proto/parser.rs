@@ -232,6 +232,17 @@ impl Parser {
         h: &mut H,
     ) -> Result<usize, ProtoError> {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // Nearly every line is a MSG or HMSG as the server writes it: try that first.
+        if line.len() <= self.max_line {
+            let fast = match line.get(..4) {
+                Some(b"MSG ") => msg_args_fast(&line[3..], false, self.max_payload),
+                Some(b"HMSG") => msg_args_fast(&line[4..], true, self.max_payload),
+                _ => None,
+            };
+            if let Some(a) = fast {
+                return self.start_msg(a, data, pos, h);
+            }
+        }
         let op_end = line.iter().position(|&b| is_space(b)).unwrap_or(line.len());
         let (op, args) = line.split_at(op_end);
         if line.len() > self.line_limit(if op.len() >= 4 { &op[..4] } else { op }) {
@@ -437,6 +448,96 @@ fn split_args<'a>(s: &'a [u8], out: &mut [&'a [u8]; 5]) -> Option<usize> {
         n += 1;
     }
     Some(n)
+}
+
+/// The arguments of a MSG (`hmsg` false) or HMSG line as servers write them: `args` is
+/// " subject sid [reply] [header size] size", fields separated by single spaces, sizes of
+/// at most 19 digits within the limits. None for anything else, which `Parser::msg_args`
+/// then parses (and words the error of): for every line this accepts, both give the same
+/// arguments.
+#[inline]
+fn msg_args_fast(args: &[u8], hmsg: bool, max_payload: usize) -> Option<MsgArgs<'_>> {
+    let rest = args.strip_prefix(b" ")?;
+    let mut tok: [&[u8]; 5] = [&[]; 5];
+    let mut n = 0;
+    let mut start = 0;
+    loop {
+        let end = next_control_byte(rest, start).unwrap_or(rest.len());
+        // An empty field: blanks in a row, or a blank at the end.
+        if end == start || n == tok.len() {
+            return None;
+        }
+        tok[n] = &rest[start..end];
+        n += 1;
+        if end == rest.len() {
+            break;
+        }
+        if rest[end] != b' ' {
+            return None;
+        }
+        start = end + 1;
+    }
+    let (subject, sid, reply, hdr, total) = match (hmsg, n) {
+        (false, 3) => (tok[0], tok[1], None, None, tok[2]),
+        (false, 4) => (tok[0], tok[1], Some(tok[2]), None, tok[3]),
+        (true, 4) => (tok[0], tok[1], None, Some(tok[2]), tok[3]),
+        (true, 5) => (tok[0], tok[1], Some(tok[2]), Some(tok[3]), tok[4]),
+        _ => return None,
+    };
+    let sid = short_u64(sid)?;
+    let total = short_u64(total)?;
+    if total > max_payload as u64 {
+        return None;
+    }
+    let header_len = match hdr {
+        None => None,
+        Some(t) => Some(short_u64(t).filter(|&hl| hl <= total)? as usize),
+    };
+    Some(MsgArgs {
+        subject,
+        sid,
+        reply,
+        header_len,
+        total: total as usize,
+    })
+}
+
+/// Position of the first byte at or after `from` that is a blank or a control character
+/// (at most b' '), eight bytes at a time.
+#[inline]
+fn next_control_byte(s: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s[from..].chunks_exact(8);
+    let mut base = from;
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        // The lowest flagged byte is the first one below 0x21 (bytes below it borrow
+        // nothing, so none of them is flagged).
+        let z = w.wrapping_sub(ONES * 0x21) & !w & HIGHS;
+        if z != 0 {
+            return Some(base + (z.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&b| b <= b' ').map(|i| base + i)
+}
+
+/// 1 to 19 decimal digits (which cannot overflow), else None.
+#[inline]
+fn short_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &b in s {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u64::from(d);
+    }
+    Some(v)
 }
 
 /// Decimal digits only, no sign, no overflow.
@@ -949,5 +1050,85 @@ mod tests {
         assert_eq!(parse_u64(b"18446744073709551616"), None);
         assert_eq!(parse_u64(b""), None);
         assert_eq!(parse_u64(b"1a"), None);
+    }
+
+    #[test]
+    fn control_byte_search() {
+        let mut buf = vec![b'a'; 40];
+        assert_eq!(next_control_byte(&buf, 0), None);
+        for c in (0u8..=b' ').chain([0x7f, 0x80, 0xa0, 0xff]) {
+            for i in 0..40 {
+                buf[i] = c;
+                for from in 0..=40 {
+                    let want = (c <= b' ' && from <= i).then_some(i);
+                    assert_eq!(next_control_byte(&buf, from), want, "byte {c:#x} at {i}, from {from}");
+                }
+                buf[i] = b'a';
+            }
+        }
+    }
+
+    /// Every MSG/HMSG line the fast path takes gets the same arguments from the general
+    /// parse; lines as servers write them do take it.
+    #[test]
+    fn fast_msg_args_agree_with_the_general_parse() {
+        let subjects: [&[u8]; 5] = [b"foo", b"a", b"foo.bar.baz", b"x.y.z.0123456789abcdef.q", b"_INBOX.k3J9.17"];
+        // Well-formed pieces are the likelier ones, so that many lines take the fast path.
+        let numbers: [&[u8]; 12] = [
+            b"0", b"1", b"42", b"128", b"7", b"65536", b"1234567890123456789", b"18446744073709551615",
+            b"99999999999999999999", b"12a", b"-1", b"",
+        ];
+        let seps: [&[u8]; 12] = [b" ", b" ", b" ", b" ", b" ", b" ", b" ", b" ", b" ", b"  ", b"\t", b" \r"];
+        let mut p = Parser::new();
+        p.set_max_payload(1 << 20);
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut taken, mut tried) = (0, 0);
+        for _ in 0..20000 {
+            let hmsg = next(2) == 1;
+            let mut line: Vec<u8> = if hmsg { b"HMSG".to_vec() } else { b"MSG".to_vec() };
+            let mut fields: Vec<&[u8]> = vec![subjects[next(subjects.len())], numbers[next(numbers.len())]];
+            if next(2) == 0 {
+                fields.push(subjects[next(subjects.len())]);
+            }
+            if hmsg {
+                fields.push(numbers[next(numbers.len())]);
+            }
+            fields.push(numbers[next(numbers.len())]);
+            match next(10) {
+                0 => drop(fields.pop()),
+                1 => fields.push(numbers[next(numbers.len())]),
+                _ => {}
+            }
+            for f in fields {
+                line.extend_from_slice(seps[next(seps.len())]);
+                line.extend_from_slice(f);
+            }
+            if next(8) == 0 {
+                line.extend_from_slice(seps[next(seps.len())]);
+            }
+            let op_len = if hmsg { 4 } else { 3 };
+            let args = &line[op_len..];
+            tried += 1;
+            let Some(fast) = msg_args_fast(args, hmsg, p.max_payload) else { continue };
+            taken += 1;
+            let general = p.msg_args(args, hmsg, &line).unwrap_or_else(|e| panic!("{e} for {:?}", String::from_utf8_lossy(&line)));
+            let key = |a: &MsgArgs<'_>| (a.subject.to_vec(), a.sid, a.reply.map(<[u8]>::to_vec), a.header_len, a.total);
+            assert_eq!(key(&fast), key(&general), "{:?}", String::from_utf8_lossy(&line));
+        }
+        assert!(taken > tried / 50, "the fast path took {taken} of {tried} lines");
+        let typical = b" foo.bar 7 _INBOX.x.1 128";
+        let a = msg_args_fast(typical, false, 1 << 20).expect("a typical MSG line takes the fast path");
+        assert_eq!((a.subject, a.sid, a.reply, a.total), (&b"foo.bar"[..], 7, Some(&b"_INBOX.x.1"[..]), 128));
+        let a = msg_args_fast(b" foo 7 22 30", true, 1 << 20).expect("a typical HMSG line takes the fast path");
+        assert_eq!((a.header_len, a.total), (Some(22), 30));
+        // Left to the general parse: over the limit, header larger than the message.
+        assert!(msg_args_fast(b" foo 7 2000000", false, 1 << 20).is_none());
+        assert!(msg_args_fast(b" foo 7 31 30", true, 1 << 20).is_none());
     }
 }
