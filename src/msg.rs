@@ -1,20 +1,23 @@
 //! The message type shared by the core and the C boundary.
 //!
-//! One allocation per message: subject, reply and data live in a single buffer, each followed
-//! by a NUL byte, so the C accessors can hand out pointers without copying.
+//! A message is one boxed body ([`MsgBody`]) whose buffer holds subject, reply and data,
+//! each followed by a NUL byte, so the C accessors can hand out pointers without copying.
+//! The C handle (`natsMsg`) is that box itself: handing a message to C allocates nothing.
 //!
 //! Received messages are built on the event-loop thread and freed on the user's thread. The
-//! buffers go back through a small recycling pool (`pool`) instead of the allocator, which
-//! would otherwise take its arena lock on both threads for every message.
+//! bodies, with their buffers, go back through a small recycling pool (`pool`) instead of
+//! the allocator, which would otherwise take its arena lock on both threads for every
+//! message.
 #![forbid(unsafe_code)]
 
 use std::ffi::CStr;
+use std::ops::{Deref, DerefMut};
 
 use crate::proto::headers::Headers;
 
-/// A received or user-created message.
+/// What a message holds; reached through [`Msg`] (or a C handle).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Msg {
+pub struct MsgBody {
     /// `subject \0 [reply \0] data \0`
     buf: Vec<u8>,
     subject_len: usize,
@@ -22,31 +25,74 @@ pub struct Msg {
     reply: Option<(usize, usize)>,
     data_off: usize,
     data_len: usize,
-    /// Subscription id this message was delivered for (0 for user-created messages).
-    pub sid: u64,
     /// Headers, when the message has any (HMSG, or set by the user).
     headers: Option<Box<Headers>>,
 }
+
+/// Seen only through a message that gave its body away (see `Msg::into_body`), which
+/// cannot happen while it is in use; every accessor works on it.
+static NO_BODY: MsgBody = MsgBody { buf: Vec::new(), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None };
+
+/// A received or user-created message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg(Option<Box<MsgBody>>);
 
 impl Msg {
     /// Builds a message from its parts (copies them once).
     pub fn new(subject: &[u8], reply: Option<&[u8]>, data: &[u8]) -> Msg {
         let reply_len = reply.map_or(0, |r| r.len() + 1);
-        let mut buf = pool::take(subject.len() + reply_len + data.len() + 2);
+        let mut body = pool::take(subject.len() + reply_len + data.len() + 2);
+        let buf = &mut body.buf;
         buf.extend_from_slice(subject);
         buf.push(0);
-        let reply = reply.map(|r| {
+        body.reply = reply.map(|r| {
             let off = buf.len();
             buf.extend_from_slice(r);
             buf.push(0);
             (off, r.len())
         });
-        let data_off = buf.len();
+        body.data_off = buf.len();
         buf.extend_from_slice(data);
         buf.push(0);
-        Msg { buf, subject_len: subject.len(), reply, data_off, data_len: data.len(), sid: 0, headers: None }
+        body.subject_len = subject.len();
+        body.data_len = data.len();
+        Msg(Some(body))
     }
 
+    /// The boxed body, for the C boundary, where it is the message's handle.
+    pub fn into_body(mut self) -> Box<MsgBody> {
+        self.0.take().unwrap_or_else(|| Box::new(NO_BODY.clone()))
+    }
+
+    /// The message of a body that `into_body` gave out.
+    pub fn from_body(body: Box<MsgBody>) -> Msg {
+        Msg(Some(body))
+    }
+}
+
+impl Deref for Msg {
+    type Target = MsgBody;
+
+    fn deref(&self) -> &MsgBody {
+        self.0.as_deref().unwrap_or(&NO_BODY)
+    }
+}
+
+impl DerefMut for Msg {
+    fn deref_mut(&mut self) -> &mut MsgBody {
+        self.0.get_or_insert_with(|| Box::new(NO_BODY.clone()))
+    }
+}
+
+impl Drop for Msg {
+    fn drop(&mut self) {
+        if let Some(body) = self.0.take() {
+            pool::give(body);
+        }
+    }
+}
+
+impl MsgBody {
     pub fn headers(&self) -> Option<&Headers> {
         self.headers.as_deref()
     }
@@ -90,7 +136,7 @@ impl Msg {
 
     /// The payload followed by its NUL terminator.
     pub fn data_with_nul(&self) -> &[u8] {
-        &self.buf[self.data_off..=self.data_off + self.data_len]
+        self.buf.get(self.data_off..=self.data_off + self.data_len).unwrap_or(b"\0")
     }
 
     #[cfg(test)]
@@ -104,20 +150,20 @@ impl Msg {
     }
 }
 
-impl Drop for Msg {
-    fn drop(&mut self) {
-        pool::give(std::mem::take(&mut self.buf));
-    }
-}
-
-/// Recycles message buffers between the thread that frees them and the thread that builds the
-/// next ones, in batches: one lock per BATCH buffers on each side. The memory it holds is
-/// bounded: at most POOL_BYTES of buffers in the shared pool, plus two lists of at most BATCH
-/// buffers per thread that frees or builds messages (64 KiB at worst), and only buffers of at
-/// most MAX_CAP bytes are kept.
+/// Recycles message bodies between the thread that frees them and the thread that builds
+/// the next ones, in batches: one lock per BATCH bodies on each side. The memory it holds
+/// is bounded: at most POOL_BYTES of bodies and their buffers in the shared pool, plus two
+/// lists of at most BATCH bodies per thread that frees or builds messages (70 KiB at most),
+/// plus at most BATCH emptied lists (8 KiB); only bodies whose buffer holds at most
+/// MAX_CAP bytes are kept. In a steady stream nothing is allocated per message.
 mod pool {
+    // The boxes are the point: a message's box is its C handle, and it is what gets reused.
+    #![allow(clippy::vec_box)]
+
     use std::cell::RefCell;
     use std::sync::{Mutex, MutexGuard};
+
+    use super::MsgBody;
 
     const BATCH: usize = 32;
     /// Larger messages are rare enough, and cost enough to copy, that the allocator is fine.
@@ -125,28 +171,39 @@ mod pool {
     /// Enough to cover a subscriber's queue swinging by tens of thousands of small messages.
     const POOL_BYTES: usize = 4 * 1024 * 1024;
 
+    type Batch = (Vec<Box<MsgBody>>, usize);
+
     struct Shared {
-        /// Full batches, each with the sum of its buffers' capacities.
-        batches: Vec<(Vec<Vec<u8>>, usize)>,
+        /// Full batches, each with the bytes its bodies hold.
+        batches: Vec<Batch>,
         bytes: usize,
+        /// Emptied batch lists (at most BATCH of them), so that moving bodies between
+        /// threads allocates nothing either.
+        lists: Vec<Vec<Box<MsgBody>>>,
     }
 
-    static SHARED: Mutex<Shared> = Mutex::new(Shared { batches: Vec::new(), bytes: 0 });
+    static SHARED: Mutex<Shared> = Mutex::new(Shared { batches: Vec::new(), bytes: 0, lists: Vec::new() });
 
     thread_local! {
-        /// Buffers this thread freed, until a batch is full, and their total capacity.
-        static FREED: RefCell<(Vec<Vec<u8>>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+        /// Bodies this thread freed, until a batch is full, and the bytes they hold.
+        static FREED: RefCell<Batch> = const { RefCell::new((Vec::new(), 0)) };
         /// A batch taken from the shared pool, for this thread's next messages.
-        static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+        static SPARE: RefCell<Vec<Box<MsgBody>>> = const { RefCell::new(Vec::new()) };
     }
 
     fn shared() -> MutexGuard<'static, Shared> {
         SHARED.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// An empty buffer with room for `cap` bytes: a recycled one when one fits without
-    /// wasting much (at most 4x the need), else a new one.
-    pub fn take(cap: usize) -> Vec<u8> {
+    /// The bytes a kept body holds.
+    fn held(b: &MsgBody) -> usize {
+        b.buf.capacity() + std::mem::size_of::<MsgBody>()
+    }
+
+    /// An empty body whose buffer has room for `cap` bytes: a recycled one when there is
+    /// one (with its buffer when that fits without wasting much, at most 4x the need),
+    /// else a new one.
+    pub fn take(cap: usize) -> Box<MsgBody> {
         if cap <= MAX_CAP {
             let reused = SPARE.try_with(|s| {
                 let mut s = s.borrow_mut();
@@ -154,37 +211,46 @@ mod pool {
                     let mut sh = shared();
                     if let Some((batch, bytes)) = sh.batches.pop() {
                         sh.bytes -= bytes;
-                        *s = batch;
+                        let emptied = std::mem::replace(&mut *s, batch);
+                        if emptied.capacity() >= BATCH && sh.lists.len() < BATCH {
+                            sh.lists.push(emptied);
+                        }
                     }
                 }
                 s.pop()
             });
-            if let Ok(Some(mut v)) = reused {
-                if v.capacity() >= cap && v.capacity() <= 4 * cap + 64 {
-                    v.clear();
-                    return v;
+            if let Ok(Some(mut b)) = reused {
+                let have = b.buf.capacity();
+                if have >= cap && have <= 4 * cap + 64 {
+                    b.buf.clear();
+                } else {
+                    b.buf = Vec::with_capacity(cap);
                 }
+                return b;
             }
         }
-        Vec::with_capacity(cap)
+        Box::new(MsgBody { buf: Vec::with_capacity(cap), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None })
     }
 
-    /// Takes back a buffer that is no longer used.
-    pub fn give(v: Vec<u8>) {
-        let cap = v.capacity();
+    /// Takes back the body of a message that is no longer used.
+    pub fn give(mut b: Box<MsgBody>) {
+        let cap = b.buf.capacity();
         if cap == 0 || cap > MAX_CAP {
             return;
         }
+        b.headers = None;
+        let bytes = held(&b);
         let _ = FREED.try_with(|f| {
             let mut f = f.borrow_mut();
             if f.0.capacity() == 0 {
                 f.0.reserve_exact(BATCH);
             }
-            f.0.push(v);
-            f.1 += cap;
+            f.0.push(b);
+            f.1 += bytes;
             if f.0.len() >= BATCH {
-                let full = std::mem::replace(&mut *f, (Vec::with_capacity(BATCH), 0));
                 let mut sh = shared();
+                let list = sh.lists.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                let full = std::mem::replace(&mut *f, (list, 0));
                 if sh.bytes + full.1 <= POOL_BYTES {
                     sh.bytes += full.1;
                     sh.batches.push(full);
@@ -218,6 +284,18 @@ mod tests {
         let e = Msg::new(b"a", None, b"");
         assert!(e.reply().is_none());
         assert_eq!(e.data_with_nul(), b"\0");
+    }
+
+    #[test]
+    fn a_body_given_out_comes_back_whole() {
+        let mut m = Msg::new(b"foo", Some(b"bar"), b"data");
+        m.headers_mut().set("k", "v").unwrap();
+        let b = m.into_body();
+        let at = &*b as *const MsgBody;
+        let m = Msg::from_body(b);
+        assert_eq!(&*m as *const MsgBody, at);
+        assert_eq!((m.subject(), m.reply(), m.data()), (&b"foo"[..], Some(&b"bar"[..]), &b"data"[..]));
+        assert_eq!(m.headers().and_then(|h| h.get("k")).map(|v| v.to_bytes()), Some(&b"v"[..]));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The publish path allocates nothing per message: a counting allocator tallies the
-//! allocations made by the publishing thread while it publishes through the C entry points.
+//! The publish path allocates nothing per message, and neither does taking received
+//! messages and destroying them: a counting allocator tallies the allocations made by the
+//! publishing (or receiving) thread while it goes through the C entry points.
 
 mod common;
 
@@ -8,7 +9,12 @@ use std::cell::Cell;
 use std::ffi::{c_void, CString};
 
 use common::Server;
-use nats::ffi::connection::{natsConnection, natsConnection_ConnectTo, natsConnection_Destroy, natsConnection_FlushTimeout, natsConnection_Publish, natsConnection_PublishString};
+use nats::ffi::connection::{
+    natsConnection, natsConnection_ConnectTo, natsConnection_Destroy, natsConnection_FlushTimeout, natsConnection_Publish, natsConnection_PublishString,
+    natsConnection_SubscribeSync,
+};
+use nats::ffi::msg::{natsMsg, natsMsg_Destroy, natsMsg_GetDataLength};
+use nats::ffi::subscription::{natsSubscription, natsSubscription_Destroy, natsSubscription_NextMsg, natsSubscription_SetPendingLimits};
 use nats::status::natsStatus;
 
 struct Counting;
@@ -70,4 +76,47 @@ fn publishing_allocates_nothing_per_message() {
     natsConnection_Destroy(nc);
     // A few allocations may come from the buffer growing once more; none per message.
     assert!(during < 16, "{during} allocations for {N} publishes");
+}
+
+#[test]
+fn receiving_allocates_nothing_per_message() {
+    let srv = Server::start(&[]);
+    let url = CString::new(srv.url()).unwrap();
+    let mut nc: *mut natsConnection = std::ptr::null_mut();
+    assert_eq!(natsConnection_ConnectTo(&mut nc, url.as_ptr()), natsStatus::NATS_OK);
+    let subj = CString::new("alloc.recv").unwrap();
+    let mut sub: *mut natsSubscription = std::ptr::null_mut();
+    assert_eq!(natsConnection_SubscribeSync(&mut sub, nc, subj.as_ptr()), natsStatus::NATS_OK);
+    assert_eq!(natsSubscription_SetPendingLimits(sub, -1, -1), natsStatus::NATS_OK);
+    assert_eq!(natsConnection_FlushTimeout(nc, 10_000), natsStatus::NATS_OK);
+    let payload = [7u8; 128];
+    const N: usize = 20_000;
+
+    // Messages arrive while earlier ones are taken and destroyed, as in a steady stream:
+    // 100 at a time, each batch published and flushed (not counted) before it is taken.
+    let receive = |n: usize| {
+        let mut counted = 0;
+        for _ in 0..n / 100 {
+            for _ in 0..100 {
+                assert_eq!(natsConnection_Publish(nc, subj.as_ptr(), payload.as_ptr() as *const c_void, 128), natsStatus::NATS_OK);
+            }
+            assert_eq!(natsConnection_FlushTimeout(nc, 10_000), natsStatus::NATS_OK);
+            let before = allocs();
+            for _ in 0..100 {
+                let mut m: *mut natsMsg = std::ptr::null_mut();
+                assert_eq!(natsSubscription_NextMsg(&mut m, sub, 10_000), natsStatus::NATS_OK);
+                assert_eq!(natsMsg_GetDataLength(m), 128);
+                natsMsg_Destroy(m);
+            }
+            counted += allocs() - before;
+        }
+        counted
+    };
+    // Warm up: the message pool and the subscription's queue reach their working size.
+    receive(N);
+    let during = receive(N);
+    natsSubscription_Destroy(sub);
+    natsConnection_Destroy(nc);
+    // A few allocations may come from a queue growing once more; none per message.
+    assert!(during < 16, "{during} allocations for {N} received messages");
 }

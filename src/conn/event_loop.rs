@@ -587,7 +587,6 @@ impl ProtoHandler for Handler<'_> {
             self.last = Some((m.sid, s));
         }
         let mut msg = Msg::new(m.subject, m.reply, m.payload);
-        msg.sid = m.sid;
         if let Some(h) = m.header {
             // A header block that does not parse is delivered without headers rather than
             // dropping the message.

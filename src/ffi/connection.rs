@@ -162,7 +162,7 @@ fn cbytes<'a>(p: *const c_char) -> &'a [u8] {
 pub extern "C" fn natsConnection_PublishMsg(nc: *mut natsConnection, msg: *mut natsMsg) -> natsStatus {
     guard("natsConnection_PublishMsg", || {
         let c = conn_of(nc)?;
-        let m = &non_null(msg as *const natsMsg, "msg")?.msg;
+        let m = super::msg::body_of(msg).ok_or_else(|| invalid_arg("msg must not be NULL"))?;
         let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
         let reply = match m.reply() {
             Some(r) => Some(std::str::from_utf8(r).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "reply is not valid UTF-8"))?),
@@ -519,7 +519,7 @@ fn make_async_sub(
     };
     let (ncp, cl) = (nc as usize, closure as usize);
     let handler: crate::sub::MsgHandler = Arc::new(move |sub_handle: usize, m: Option<crate::msg::Msg>| {
-        let mp = m.map_or(std::ptr::null_mut(), |msg| Box::into_raw(Box::new(natsMsg { msg })));
+        let mp = m.map_or(std::ptr::null_mut(), super::msg::into_handle);
         // SAFETY: the user's handler, with the handles it was registered for; it owns `mp`.
         unsafe { f(ncp as *mut natsConnection, sub_handle as *mut natsSubscription, mp, cl as *mut c_void) }
     });
@@ -604,7 +604,7 @@ fn do_request(
 ) -> Result<()> {
     let c = conn_of(nc)?;
     let m = c.request(subj, headers, payload, timeout)?;
-    put(reply_msg, Box::into_raw(Box::new(natsMsg { msg: m })));
+    put(reply_msg, super::msg::into_handle(m));
     Ok(())
 }
 
@@ -665,7 +665,7 @@ pub extern "C" fn natsConnection_RequestMsg(
     guard("natsConnection_RequestMsg", || {
         check_reply_out(replyMsg)?;
         conn_of(nc)?;
-        let m = &non_null(requestMsg as *const natsMsg, "requestMsg")?.msg;
+        let m = super::msg::body_of(requestMsg).ok_or_else(|| invalid_arg("requestMsg must not be NULL"))?;
         let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
         do_request(replyMsg, nc, subj, m.headers(), m.data(), timeout)
     })

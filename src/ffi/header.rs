@@ -4,11 +4,11 @@ use std::ffi::{c_char, c_int};
 
 use super::boundary::{guard, invalid_arg, put, req_str};
 use super::msg::natsMsg;
-use crate::msg::Msg;
+use crate::msg::MsgBody;
 use crate::status::{natsStatus, Error, Result};
 
-fn msg_mut<'a>(msg: *mut natsMsg) -> Result<&'a mut Msg> {
-    Ok(&mut super::boundary::non_null_mut(msg, "msg")?.msg)
+fn msg_mut<'a>(msg: *mut natsMsg) -> Result<&'a mut MsgBody> {
+    super::msg::body_mut(msg).ok_or_else(|| invalid_arg("msg must not be NULL"))
 }
 
 fn key_arg<'a>(key: *const c_char) -> Result<&'a str> {

@@ -3,13 +3,42 @@
 use std::ffi::{c_char, c_int};
 
 use super::boundary::{data as data_arg, guard, guard_val, invalid_arg, put, req_str};
-use crate::msg::Msg;
+use crate::msg::{Msg, MsgBody};
 use crate::proto::subject::{check_publish_subject, check_reply_subject};
 use crate::status::{natsStatus, Error};
 
+// A handle points at the message's boxed body (`MsgBody`): handing a message to C
+// allocates nothing.
 /// A message (opaque).
 pub struct natsMsg {
-    pub(crate) msg: Msg,
+    _body: [u8; 0],
+}
+
+/// The handle of `m`; `natsMsg_Destroy` (or `take_handle`) gives it back.
+pub(crate) fn into_handle(m: Msg) -> *mut natsMsg {
+    Box::into_raw(m.into_body()).cast::<natsMsg>()
+}
+
+/// The message of a handle made by `into_handle`, which must not be used again.
+///
+/// # Safety
+/// `p` is non-NULL, came from `into_handle` and has not been given back before.
+pub(crate) unsafe fn take_handle(p: *mut natsMsg) -> Msg {
+    // SAFETY: per the contract, `p` is a `Box<MsgBody>` turned into a raw pointer.
+    Msg::from_body(unsafe { Box::from_raw(p.cast::<MsgBody>()) })
+}
+
+/// The message behind a handle, for the call.
+pub(crate) fn body_of<'a>(p: *const natsMsg) -> Option<&'a MsgBody> {
+    // SAFETY: a non-NULL message pointer came from `into_handle` and is valid for the call
+    // (caller contract).
+    unsafe { p.cast::<MsgBody>().as_ref() }
+}
+
+/// The message behind a handle, for the call, to change.
+pub(crate) fn body_mut<'a>(p: *mut natsMsg) -> Option<&'a mut MsgBody> {
+    // SAFETY: as `body_of`; the caller owns the message for the call.
+    unsafe { p.cast::<MsgBody>().as_mut() }
 }
 
 /// Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
@@ -34,14 +63,13 @@ pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char,
             check_reply_subject(r)?;
         }
         let d = data_arg(data as *const u8, dataLen)?;
-        put(newMsg, Box::into_raw(Box::new(natsMsg { msg: Msg::new(s.as_bytes(), r.map(str::as_bytes), d) })));
+        put(newMsg, into_handle(Msg::new(s.as_bytes(), r.map(str::as_bytes), d)));
         Ok(())
     })
 }
 
-fn msg_of<'a>(msg: *const natsMsg) -> Option<&'a Msg> {
-    // SAFETY: a non-NULL message pointer is valid for the call (caller contract).
-    unsafe { msg.as_ref() }.map(|m| &m.msg)
+fn msg_of<'a>(msg: *const natsMsg) -> Option<&'a MsgBody> {
+    body_of(msg)
 }
 
 /// The subject (owned by the message; NULL for NULL).
@@ -78,7 +106,7 @@ pub extern "C" fn natsMsg_Destroy(msg: *mut natsMsg) {
     guard_val("natsMsg_Destroy", (), || {
         if !msg.is_null() {
             // SAFETY: the message came from NextMsg or natsMsg_Create; destroyed once.
-            drop(unsafe { Box::from_raw(msg) });
+            drop(unsafe { take_handle(msg) });
         }
     })
 }

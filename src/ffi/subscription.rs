@@ -35,7 +35,7 @@ pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut
         let s = sub_of(sub)?;
         // As nats.c: zero or negative means "only what is already there".
         let m = s.sub.next_msg(timeout.max(0))?;
-        put(nextMsg, Box::into_raw(Box::new(natsMsg { msg: m })));
+        put(nextMsg, super::msg::into_handle(m));
         Ok(())
     })
 }
