@@ -151,6 +151,13 @@ impl Parser {
             match self.state {
                 State::Line => {
                     let rest = &data[pos..];
+                    // Nearly every line is a MSG or HMSG as servers write it: one pass over it.
+                    if self.line.is_empty() {
+                        if let Some((a, len)) = fast_msg_line(rest, self.max_line, self.max_payload) {
+                            pos = self.start_msg(a, data, pos + len, h)?;
+                            continue;
+                        }
+                    }
                     let Some(n) = find_newline(rest) else {
                         // Keep the incomplete line for the next call.
                         self.line.extend_from_slice(rest);
@@ -232,17 +239,6 @@ impl Parser {
         h: &mut H,
     ) -> Result<usize, ProtoError> {
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        // Nearly every line is a MSG or HMSG as the server writes it: try that first.
-        if line.len() <= self.max_line {
-            let fast = match line.get(..4) {
-                Some(b"MSG ") => msg_args_fast(&line[3..], false, self.max_payload),
-                Some(b"HMSG") => msg_args_fast(&line[4..], true, self.max_payload),
-                _ => None,
-            };
-            if let Some(a) = fast {
-                return self.start_msg(a, data, pos, h);
-            }
-        }
         let op_end = line.iter().position(|&b| is_space(b)).unwrap_or(line.len());
         let (op, args) = line.split_at(op_end);
         if line.len() > self.line_limit(if op.len() >= 4 { &op[..4] } else { op }) {
@@ -450,38 +446,65 @@ fn split_args<'a>(s: &'a [u8], out: &mut [&'a [u8]; 5]) -> Option<usize> {
     Some(n)
 }
 
-/// The arguments of a MSG (`hmsg` false) or HMSG line as servers write them: `args` is
-/// " subject sid [reply] [header size] size", fields separated by single spaces, sizes of
-/// at most 19 digits within the limits. None for anything else, which `Parser::msg_args`
-/// then parses (and words the error of): for every line this accepts, both give the same
-/// arguments.
+/// A whole MSG or HMSG line at the start of `s` as servers write it: the operation in
+/// capitals, fields separated by single spaces, sizes of at most 19 digits within the
+/// limits, ended by CRLF or LF. Returns its arguments and the length of the line with its
+/// ending, after one pass over its bytes. None for anything else (and for a line that does
+/// not end within `s`), which the general path then parses and words the error of: for
+/// every line this accepts, both give the same arguments.
 #[inline]
-fn msg_args_fast(args: &[u8], hmsg: bool, max_payload: usize) -> Option<MsgArgs<'_>> {
-    let rest = args.strip_prefix(b" ")?;
-    let mut tok: [&[u8]; 5] = [&[]; 5];
+fn fast_msg_line(s: &[u8], max_line: usize, max_payload: usize) -> Option<(MsgArgs<'_>, usize)> {
+    let hmsg = match s.get(..5)? {
+        [b'M', b'S', b'G', b' ', _] => false,
+        b"HMSG " => true,
+        _ => return None,
+    };
+    let first = if hmsg { 5 } else { 4 };
+    // Where each field starts and ends; the blanks and the line end are the only bytes
+    // below 0x21 that may appear.
+    let mut bounds = [(0usize, 0usize); 5];
     let mut n = 0;
-    let mut start = 0;
-    loop {
-        let end = next_control_byte(rest, start).unwrap_or(rest.len());
-        // An empty field: blanks in a row, or a blank at the end.
-        if end == start || n == tok.len() {
-            return None;
+    let mut field = first;
+    let mut at = first;
+    let (line_len, consumed) = 'line: loop {
+        let x = match s.get(at..at + 8) {
+            Some(w) => u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+            None => {
+                // The end of the input: pad with a byte that is not looked for.
+                let tail = s.get(at..).filter(|t| !t.is_empty())?;
+                let mut w = [b'a'; 8];
+                w[..tail.len()].copy_from_slice(tail);
+                u64::from_le_bytes(w)
+            }
+        };
+        let mut m = below_0x21(x);
+        while m != 0 {
+            let i = at + (m.trailing_zeros() / 8) as usize;
+            m &= m - 1;
+            // An empty field: blanks in a row, or a blank before the line end.
+            if i == field || n == bounds.len() {
+                return None;
+            }
+            bounds[n] = (field, i);
+            n += 1;
+            match s[i] {
+                b' ' => field = i + 1,
+                b'\r' if s.get(i + 1) == Some(&b'\n') => break 'line (i, i + 2),
+                b'\n' => break 'line (i, i + 1),
+                _ => return None,
+            }
         }
-        tok[n] = &rest[start..end];
-        n += 1;
-        if end == rest.len() {
-            break;
-        }
-        if rest[end] != b' ' {
-            return None;
-        }
-        start = end + 1;
+        at += 8;
+    };
+    if line_len > max_line {
+        return None;
     }
+    let tok = |k: usize| &s[bounds[k].0..bounds[k].1];
     let (subject, sid, reply, hdr, total) = match (hmsg, n) {
-        (false, 3) => (tok[0], tok[1], None, None, tok[2]),
-        (false, 4) => (tok[0], tok[1], Some(tok[2]), None, tok[3]),
-        (true, 4) => (tok[0], tok[1], None, Some(tok[2]), tok[3]),
-        (true, 5) => (tok[0], tok[1], Some(tok[2]), Some(tok[3]), tok[4]),
+        (false, 3) => (tok(0), tok(1), None, None, tok(2)),
+        (false, 4) => (tok(0), tok(1), Some(tok(2)), None, tok(3)),
+        (true, 4) => (tok(0), tok(1), None, Some(tok(2)), tok(3)),
+        (true, 5) => (tok(0), tok(1), Some(tok(2)), Some(tok(3)), tok(4)),
         _ => return None,
     };
     let sid = short_u64(sid)?;
@@ -493,34 +516,25 @@ fn msg_args_fast(args: &[u8], hmsg: bool, max_payload: usize) -> Option<MsgArgs<
         None => None,
         Some(t) => Some(short_u64(t).filter(|&hl| hl <= total)? as usize),
     };
-    Some(MsgArgs {
+    let args = MsgArgs {
         subject,
         sid,
         reply,
         header_len,
         total: total as usize,
-    })
+    };
+    Some((args, consumed))
 }
 
-/// Position of the first byte at or after `from` that is a blank or a control character
-/// (at most b' '), eight bytes at a time.
-#[inline]
-fn next_control_byte(s: &[u8], from: usize) -> Option<usize> {
+/// The high bit of each byte of `x` (little-endian) that is below 0x21, exactly: adding
+/// 0x5f to a byte's low seven bits carries into its high bit from 0x21 up, and never into
+/// the next byte.
+#[inline(always)]
+fn below_0x21(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = s[from..].chunks_exact(8);
-    let mut base = from;
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        // The lowest flagged byte is the first one below 0x21 (bytes below it borrow
-        // nothing, so none of them is flagged).
-        let z = w.wrapping_sub(ONES * 0x21) & !w & HIGHS;
-        if z != 0 {
-            return Some(base + (z.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&b| b <= b' ').map(|i| base + i)
+    const HIGHS: u64 = ONES * 0x80;
+    const LOWS: u64 = ONES * 0x7f;
+    !(((x & LOWS) + ONES * 0x5f) | x) & HIGHS
 }
 
 /// 1 to 19 decimal digits (which cannot overflow), else None.
@@ -1053,25 +1067,30 @@ mod tests {
     }
 
     #[test]
-    fn control_byte_search() {
-        let mut buf = vec![b'a'; 40];
-        assert_eq!(next_control_byte(&buf, 0), None);
-        for c in (0u8..=b' ').chain([0x7f, 0x80, 0xa0, 0xff]) {
-            for i in 0..40 {
-                buf[i] = c;
-                for from in 0..=40 {
-                    let want = (c <= b' ' && from <= i).then_some(i);
-                    assert_eq!(next_control_byte(&buf, from), want, "byte {c:#x} at {i}, from {from}");
-                }
-                buf[i] = b'a';
+    fn bytes_below_0x21_are_flagged_exactly() {
+        for b in 0u8..=255 {
+            for at in 0..8 {
+                let mut w = [b'a'; 8];
+                w[at] = b;
+                let want = if b < 0x21 { 0x80u64 << (8 * at) } else { 0 };
+                assert_eq!(below_0x21(u64::from_le_bytes(w)), want, "byte {b:#x} at {at}");
             }
+        }
+        // Mixed words: every byte judged on its own.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let want = seed.to_le_bytes().iter().enumerate().fold(0u64, |m, (i, &b)| m | (u64::from(b < 0x21) << (8 * i + 7)));
+            assert_eq!(below_0x21(seed), want, "{seed:#x}");
         }
     }
 
     /// Every MSG/HMSG line the fast path takes gets the same arguments from the general
-    /// parse; lines as servers write them do take it.
+    /// parse, and its length with its ending; lines as servers write them do take it.
     #[test]
-    fn fast_msg_args_agree_with_the_general_parse() {
+    fn fast_msg_lines_agree_with_the_general_parse() {
         let subjects: [&[u8]; 5] = [b"foo", b"a", b"foo.bar.baz", b"x.y.z.0123456789abcdef.q", b"_INBOX.k3J9.17"];
         // Well-formed pieces are the likelier ones, so that many lines take the fast path.
         let numbers: [&[u8]; 12] = [
@@ -1079,6 +1098,8 @@ mod tests {
             b"99999999999999999999", b"12a", b"-1", b"",
         ];
         let seps: [&[u8]; 12] = [b" ", b" ", b" ", b" ", b" ", b" ", b" ", b" ", b" ", b"  ", b"\t", b" \r"];
+        let ends: [&[u8]; 7] = [b"\r\n", b"\r\n", b"\r\n", b"\n", b"\r", b"", b"\r\r\n"];
+        let ops: [&[u8]; 4] = [b"MSG", b"HMSG", b"msg", b"MSG"];
         let mut p = Parser::new();
         p.set_max_payload(1 << 20);
         let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -1089,9 +1110,10 @@ mod tests {
             (seed % n as u64) as usize
         };
         let (mut taken, mut tried) = (0, 0);
-        for _ in 0..20000 {
-            let hmsg = next(2) == 1;
-            let mut line: Vec<u8> = if hmsg { b"HMSG".to_vec() } else { b"MSG".to_vec() };
+        for _ in 0..40000 {
+            let op = ops[next(ops.len())];
+            let hmsg = op.eq_ignore_ascii_case(b"HMSG");
+            let mut line = op.to_vec();
             let mut fields: Vec<&[u8]> = vec![subjects[next(subjects.len())], numbers[next(numbers.len())]];
             if next(2) == 0 {
                 fields.push(subjects[next(subjects.len())]);
@@ -1112,23 +1134,30 @@ mod tests {
             if next(8) == 0 {
                 line.extend_from_slice(seps[next(seps.len())]);
             }
-            let op_len = if hmsg { 4 } else { 3 };
-            let args = &line[op_len..];
+            let end = ends[next(ends.len())];
+            let mut input = line.clone();
+            input.extend_from_slice(end);
+            // Whatever follows the line (a payload, the next line) is not looked at.
+            input.extend_from_slice(&b"hello\r\nMSG x 1 0\r\n"[..next(19)]);
             tried += 1;
-            let Some(fast) = msg_args_fast(args, hmsg, p.max_payload) else { continue };
+            let Some((fast, len)) = fast_msg_line(&input, p.max_line, p.max_payload) else { continue };
             taken += 1;
-            let general = p.msg_args(args, hmsg, &line).unwrap_or_else(|e| panic!("{e} for {:?}", String::from_utf8_lossy(&line)));
+            let shown = String::from_utf8_lossy(&input).into_owned();
+            assert!(end == b"\r\n" || end == b"\n", "took an unended line: {shown:?}");
+            assert_eq!(len, line.len() + end.len(), "{shown:?}");
+            let general = p.msg_args(&line[op.len()..], hmsg, &line).unwrap_or_else(|e| panic!("{e} for {shown:?}"));
             let key = |a: &MsgArgs<'_>| (a.subject.to_vec(), a.sid, a.reply.map(<[u8]>::to_vec), a.header_len, a.total);
-            assert_eq!(key(&fast), key(&general), "{:?}", String::from_utf8_lossy(&line));
+            assert_eq!(key(&fast), key(&general), "{shown:?}");
         }
         assert!(taken > tried / 50, "the fast path took {taken} of {tried} lines");
-        let typical = b" foo.bar 7 _INBOX.x.1 128";
-        let a = msg_args_fast(typical, false, 1 << 20).expect("a typical MSG line takes the fast path");
-        assert_eq!((a.subject, a.sid, a.reply, a.total), (&b"foo.bar"[..], 7, Some(&b"_INBOX.x.1"[..]), 128));
-        let a = msg_args_fast(b" foo 7 22 30", true, 1 << 20).expect("a typical HMSG line takes the fast path");
-        assert_eq!((a.header_len, a.total), (Some(22), 30));
-        // Left to the general parse: over the limit, header larger than the message.
-        assert!(msg_args_fast(b" foo 7 2000000", false, 1 << 20).is_none());
-        assert!(msg_args_fast(b" foo 7 31 30", true, 1 << 20).is_none());
+        let (a, len) = fast_msg_line(b"MSG foo.bar 7 _INBOX.x.1 128\r\npayload", 4096, 1 << 20).expect("a typical MSG line");
+        assert_eq!((a.subject, a.sid, a.reply, a.header_len, a.total, len), (&b"foo.bar"[..], 7, Some(&b"_INBOX.x.1"[..]), None, 128, 30));
+        let (a, len) = fast_msg_line(b"HMSG foo 7 22 30\n", 4096, 1 << 20).expect("a typical HMSG line");
+        assert_eq!((a.header_len, a.total, len), (Some(22), 30, 17));
+        // Left to the general parse: over the limits, header larger than the message.
+        assert!(fast_msg_line(b"MSG foo 7 2000000\r\n", 4096, 1 << 20).is_none());
+        assert!(fast_msg_line(b"HMSG foo 7 31 30\r\n", 4096, 1 << 20).is_none());
+        assert!(fast_msg_line(b"MSG foo.bar 7 1\r\n", 14, 1 << 20).is_none());
+        assert!(fast_msg_line(b"MSG foo.bar 7 1\r\n", 15, 1 << 20).is_some());
     }
 }
