@@ -162,7 +162,7 @@ fn cbytes<'a>(p: *const c_char) -> &'a [u8] {
 pub extern "C" fn natsConnection_PublishMsg(nc: *mut natsConnection, msg: *mut natsMsg) -> natsStatus {
     guard("natsConnection_PublishMsg", || {
         let c = conn_of(nc)?;
-        let m = super::msg::body_of(msg).ok_or_else(|| invalid_arg("msg must not be NULL"))?;
+        let m = super::msg::body_arg(msg, "msg")?;
         let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
         let reply = match m.reply() {
             Some(r) => Some(std::str::from_utf8(r).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "reply is not valid UTF-8"))?),
@@ -665,7 +665,7 @@ pub extern "C" fn natsConnection_RequestMsg(
     guard("natsConnection_RequestMsg", || {
         check_reply_out(replyMsg)?;
         conn_of(nc)?;
-        let m = super::msg::body_of(requestMsg).ok_or_else(|| invalid_arg("requestMsg must not be NULL"))?;
+        let m = super::msg::body_arg(requestMsg, "requestMsg")?;
         let subj = std::str::from_utf8(m.subject()).map_err(|_| Error::new(natsStatus::NATS_INVALID_SUBJECT, "subject is not valid UTF-8"))?;
         do_request(replyMsg, nc, subj, m.headers(), m.data(), timeout)
     })

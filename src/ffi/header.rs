@@ -8,7 +8,7 @@ use crate::msg::MsgBody;
 use crate::status::{natsStatus, Error, Result};
 
 fn msg_mut<'a>(msg: *mut natsMsg) -> Result<&'a mut MsgBody> {
-    super::msg::body_mut(msg).ok_or_else(|| invalid_arg("msg must not be NULL"))
+    super::msg::body_arg_mut(msg, "msg")
 }
 
 fn key_arg<'a>(key: *const c_char) -> Result<&'a str> {

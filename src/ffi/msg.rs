@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int};
 use super::boundary::{data as data_arg, guard, guard_val, invalid_arg, put, req_str};
 use crate::msg::{Msg, MsgBody};
 use crate::proto::subject::{check_publish_subject, check_reply_subject};
-use crate::status::{natsStatus, Error};
+use crate::status::{natsStatus, Error, Result};
 
 // A handle points at the message's boxed body (`MsgBody`): handing a message to C
 // allocates nothing.
@@ -29,16 +29,21 @@ pub(crate) unsafe fn take_handle(p: *mut natsMsg) -> Msg {
 }
 
 /// The message behind a handle, for the call.
-pub(crate) fn body_of<'a>(p: *const natsMsg) -> Option<&'a MsgBody> {
+fn body_of<'a>(p: *const natsMsg) -> Option<&'a MsgBody> {
     // SAFETY: a non-NULL message pointer came from `into_handle` and is valid for the call
     // (caller contract).
     unsafe { p.cast::<MsgBody>().as_ref() }
 }
 
-/// The message behind a handle, for the call, to change.
-pub(crate) fn body_mut<'a>(p: *mut natsMsg) -> Option<&'a mut MsgBody> {
+/// A required message argument (`what` names it in the error).
+pub(crate) fn body_arg<'a>(p: *const natsMsg, what: &str) -> Result<&'a MsgBody> {
+    body_of(p).ok_or_else(|| invalid_arg(format!("{what} must not be NULL")))
+}
+
+/// A required message argument, to change.
+pub(crate) fn body_arg_mut<'a>(p: *mut natsMsg, what: &str) -> Result<&'a mut MsgBody> {
     // SAFETY: as `body_of`; the caller owns the message for the call.
-    unsafe { p.cast::<MsgBody>().as_mut() }
+    unsafe { p.cast::<MsgBody>().as_mut() }.ok_or_else(|| invalid_arg(format!("{what} must not be NULL")))
 }
 
 /// Creates a message to publish with `natsConnection_PublishMsg`. `reply` may be NULL;
@@ -68,21 +73,17 @@ pub extern "C" fn natsMsg_Create(newMsg: *mut *mut natsMsg, subj: *const c_char,
     })
 }
 
-fn msg_of<'a>(msg: *const natsMsg) -> Option<&'a MsgBody> {
-    body_of(msg)
-}
-
 /// The subject (owned by the message; NULL for NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_GetSubject(msg: *const natsMsg) -> *const c_char {
-    guard_val("natsMsg_GetSubject", std::ptr::null(), || msg_of(msg).map_or(std::ptr::null(), |m| m.subject_cstr().as_ptr()))
+    guard_val("natsMsg_GetSubject", std::ptr::null(), || body_of(msg).map_or(std::ptr::null(), |m| m.subject_cstr().as_ptr()))
 }
 
 /// The reply subject (NULL when none).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_GetReply(msg: *const natsMsg) -> *const c_char {
     guard_val("natsMsg_GetReply", std::ptr::null(), || {
-        msg_of(msg).and_then(|m| m.reply_cstr()).map_or(std::ptr::null(), |r| r.as_ptr())
+        body_of(msg).and_then(|m| m.reply_cstr()).map_or(std::ptr::null(), |r| r.as_ptr())
     })
 }
 
@@ -90,14 +91,14 @@ pub extern "C" fn natsMsg_GetReply(msg: *const natsMsg) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_GetData(msg: *const natsMsg) -> *const c_char {
     guard_val("natsMsg_GetData", std::ptr::null(), || {
-        msg_of(msg).map_or(std::ptr::null(), |m| m.data_with_nul().as_ptr() as *const c_char)
+        body_of(msg).map_or(std::ptr::null(), |m| m.data_with_nul().as_ptr() as *const c_char)
     })
 }
 
 /// The payload length in bytes (0 for NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_GetDataLength(msg: *const natsMsg) -> c_int {
-    guard_val("natsMsg_GetDataLength", 0, || msg_of(msg).map_or(0, |m| m.data().len() as i32))
+    guard_val("natsMsg_GetDataLength", 0, || body_of(msg).map_or(0, |m| m.data().len() as i32))
 }
 
 /// Releases a message (NULL is ignored).
@@ -115,7 +116,7 @@ pub extern "C" fn natsMsg_Destroy(msg: *mut natsMsg) {
 /// no data).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_IsNoResponders(msg: *mut natsMsg) -> bool {
-    guard_val("natsMsg_IsNoResponders", false, || msg_of(msg).is_some_and(|m| m.is_no_responders()))
+    guard_val("natsMsg_IsNoResponders", false, || body_of(msg).is_some_and(|m| m.is_no_responders()))
 }
 
 /// A list of messages (as returned by batch APIs).
