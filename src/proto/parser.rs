@@ -289,40 +289,7 @@ impl Parser {
         let Some(n) = split_args(args, &mut tok) else {
             return Err(malformed("too many arguments", line));
         };
-        let (subject, sid, reply, hdr, total) = match (hmsg, n) {
-            (false, 3) => (tok[0], tok[1], None, None, tok[2]),
-            (false, 4) => (tok[0], tok[1], Some(tok[2]), None, tok[3]),
-            (true, 4) => (tok[0], tok[1], None, Some(tok[2]), tok[3]),
-            (true, 5) => (tok[0], tok[1], Some(tok[2]), Some(tok[3]), tok[4]),
-            _ => return Err(malformed("wrong number of arguments", line)),
-        };
-        let sid = parse_u64(sid).ok_or_else(|| malformed("invalid subscription id", line))?;
-        let total = parse_u64(total).ok_or_else(|| malformed("invalid message size", line))?;
-        if total > self.max_payload as u64 {
-            return Err(ProtoError::Malformed(format!(
-                "message of {total} bytes exceeds the maximum of {} bytes",
-                self.max_payload
-            )));
-        }
-        // The size fits in usize: it is at most max_payload.
-        let total = total as usize;
-        let header_len = match hdr {
-            None => None,
-            Some(t) => {
-                let hl = parse_u64(t).ok_or_else(|| malformed("invalid header size", line))?;
-                if hl > total as u64 {
-                    return Err(malformed("header size larger than message size", line));
-                }
-                Some(hl as usize)
-            }
-        };
-        Ok(MsgArgs {
-            subject,
-            sid,
-            reply,
-            header_len,
-            total,
-        })
+        msg_fields(&tok[..n], hmsg, self.max_payload, line)
     }
 
     /// Delivers the message whose body starts at `data[pos]` if it is all there, or
@@ -446,12 +413,51 @@ fn split_args<'a>(s: &'a [u8], out: &mut [&'a [u8]; 5]) -> Option<usize> {
     Some(n)
 }
 
+/// The arguments of MSG (`hmsg` false) or HMSG from its fields; `line` is quoted in errors.
+#[inline(always)]
+fn msg_fields<'l>(tok: &[&'l [u8]], hmsg: bool, max_payload: usize, line: &[u8]) -> Result<MsgArgs<'l>, ProtoError> {
+    let (subject, sid, reply, hdr, total) = match (hmsg, tok) {
+        (false, &[subject, sid, total]) => (subject, sid, None, None, total),
+        (false, &[subject, sid, reply, total]) => (subject, sid, Some(reply), None, total),
+        (true, &[subject, sid, hdr, total]) => (subject, sid, None, Some(hdr), total),
+        (true, &[subject, sid, reply, hdr, total]) => (subject, sid, Some(reply), Some(hdr), total),
+        _ => return Err(malformed("wrong number of arguments", line)),
+    };
+    let sid = parse_u64(sid).ok_or_else(|| malformed("invalid subscription id", line))?;
+    let total = parse_u64(total).ok_or_else(|| malformed("invalid message size", line))?;
+    if total > max_payload as u64 {
+        return Err(ProtoError::Malformed(format!(
+            "message of {total} bytes exceeds the maximum of {max_payload} bytes"
+        )));
+    }
+    // The size fits in usize: it is at most max_payload.
+    let total = total as usize;
+    let header_len = match hdr {
+        None => None,
+        Some(t) => {
+            let hl = parse_u64(t).ok_or_else(|| malformed("invalid header size", line))?;
+            if hl > total as u64 {
+                return Err(malformed("header size larger than message size", line));
+            }
+            Some(hl as usize)
+        }
+    };
+    Ok(MsgArgs {
+        subject,
+        sid,
+        reply,
+        header_len,
+        total,
+    })
+}
+
 /// A whole MSG or HMSG line at the start of `s` as servers write it: the operation in
-/// capitals, fields separated by single spaces, sizes of at most 19 digits within the
-/// limits, ended by CRLF or LF. Returns its arguments and the length of the line with its
-/// ending, after one pass over its bytes. None for anything else (and for a line that does
-/// not end within `s`), which the general path then parses and words the error of: for
-/// every line this accepts, both give the same arguments.
+/// capitals, fields separated by single spaces, ended by CRLF or LF, within the line limit.
+/// Its fields are split in one pass over its bytes and read by `msg_fields`, as the general
+/// parse does. Returns the arguments and the length of the line with its ending. None for
+/// anything else (and for a line that does not end within `s`, or that `msg_fields`
+/// refuses), which the general path then parses and words the error of: for every line
+/// this accepts, both give the same arguments.
 #[inline]
 fn fast_msg_line(s: &[u8], max_line: usize, max_payload: usize) -> Option<(MsgArgs<'_>, usize)> {
     let hmsg = match s.get(..5)? {
@@ -460,9 +466,9 @@ fn fast_msg_line(s: &[u8], max_line: usize, max_payload: usize) -> Option<(MsgAr
         _ => return None,
     };
     let first = if hmsg { 5 } else { 4 };
-    // Where each field starts and ends; the blanks and the line end are the only bytes
-    // below 0x21 that may appear.
-    let mut bounds = [(0usize, 0usize); 5];
+    // The fields; the blanks and the line end are the only bytes below 0x21 that may
+    // appear.
+    let mut tok: [&[u8]; 5] = [&[]; 5];
     let mut n = 0;
     let mut field = first;
     let mut at = first;
@@ -482,10 +488,10 @@ fn fast_msg_line(s: &[u8], max_line: usize, max_payload: usize) -> Option<(MsgAr
             let i = at + (m.trailing_zeros() / 8) as usize;
             m &= m - 1;
             // An empty field: blanks in a row, or a blank before the line end.
-            if i == field || n == bounds.len() {
+            if i == field || n == tok.len() {
                 return None;
             }
-            bounds[n] = (field, i);
+            tok[n] = &s[field..i];
             n += 1;
             match s[i] {
                 b' ' => field = i + 1,
@@ -499,30 +505,8 @@ fn fast_msg_line(s: &[u8], max_line: usize, max_payload: usize) -> Option<(MsgAr
     if line_len > max_line {
         return None;
     }
-    let tok = |k: usize| &s[bounds[k].0..bounds[k].1];
-    let (subject, sid, reply, hdr, total) = match (hmsg, n) {
-        (false, 3) => (tok(0), tok(1), None, None, tok(2)),
-        (false, 4) => (tok(0), tok(1), Some(tok(2)), None, tok(3)),
-        (true, 4) => (tok(0), tok(1), None, Some(tok(2)), tok(3)),
-        (true, 5) => (tok(0), tok(1), Some(tok(2)), Some(tok(3)), tok(4)),
-        _ => return None,
-    };
-    let sid = short_u64(sid)?;
-    let total = short_u64(total)?;
-    if total > max_payload as u64 {
-        return None;
-    }
-    let header_len = match hdr {
-        None => None,
-        Some(t) => Some(short_u64(t).filter(|&hl| hl <= total)? as usize),
-    };
-    let args = MsgArgs {
-        subject,
-        sid,
-        reply,
-        header_len,
-        total: total as usize,
-    };
+    // A line the general parse refuses is left to it, which words the error.
+    let args = msg_fields(&tok[..n], hmsg, max_payload, &s[..line_len]).ok()?;
     Some((args, consumed))
 }
 
@@ -537,27 +521,24 @@ fn below_0x21(x: u64) -> u64 {
     !(((x & LOWS) + ONES * 0x5f) | x) & HIGHS
 }
 
-/// 1 to 19 decimal digits (which cannot overflow), else None.
-#[inline]
-fn short_u64(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 19 {
-        return None;
-    }
-    let mut v = 0u64;
-    for &b in s {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        v = v * 10 + u64::from(d);
-    }
-    Some(v)
-}
-
 /// Decimal digits only, no sign, no overflow.
+#[inline]
 fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
+    }
+    if s.len() <= 19 {
+        // Cannot overflow: the common case (every size and id a server sends) without the
+        // checks.
+        let mut v = 0u64;
+        for &b in s {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + u64::from(d);
+        }
+        return Some(v);
     }
     s.iter().try_fold(0u64, |acc, &b| {
         if b.is_ascii_digit() {
