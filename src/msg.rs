@@ -29,9 +29,11 @@ pub struct MsgBody {
     headers: Option<Box<Headers>>,
 }
 
-/// Seen only through a message that gave its body away (see `Msg::into_body`), which
-/// cannot happen while it is in use; every accessor works on it.
-static NO_BODY: MsgBody = MsgBody { buf: Vec::new(), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None };
+/// An empty body: the start of every new one, and what a message that gave its body away
+/// (see `Msg::into_body`) shows, which cannot happen while it is in use; every accessor
+/// works on it.
+const EMPTY: MsgBody = MsgBody { buf: Vec::new(), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None };
+static NO_BODY: MsgBody = EMPTY;
 
 /// A received or user-created message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +63,7 @@ impl Msg {
 
     /// The boxed body, for the C boundary, where it is the message's handle.
     pub fn into_body(mut self) -> Box<MsgBody> {
-        self.0.take().unwrap_or_else(|| Box::new(NO_BODY.clone()))
+        self.0.take().unwrap_or_else(|| Box::new(EMPTY))
     }
 
     /// The message of a body that `into_body` gave out.
@@ -80,7 +82,7 @@ impl Deref for Msg {
 
 impl DerefMut for Msg {
     fn deref_mut(&mut self) -> &mut MsgBody {
-        self.0.get_or_insert_with(|| Box::new(NO_BODY.clone()))
+        self.0.get_or_insert_with(|| Box::new(EMPTY))
     }
 }
 
@@ -229,7 +231,7 @@ mod pool {
                 return b;
             }
         }
-        Box::new(MsgBody { buf: Vec::with_capacity(cap), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None })
+        Box::new(MsgBody { buf: Vec::with_capacity(cap), ..super::EMPTY })
     }
 
     /// Takes back the body of a message that is no longer used.
