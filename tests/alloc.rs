@@ -45,12 +45,17 @@ fn allocs() -> u64 {
     ALLOCS.with(|c| c.get())
 }
 
-#[test]
-fn publishing_allocates_nothing_per_message() {
-    let srv = Server::start(&[]);
+fn connect(srv: &Server) -> *mut natsConnection {
     let url = CString::new(srv.url()).unwrap();
     let mut nc: *mut natsConnection = std::ptr::null_mut();
     assert_eq!(natsConnection_ConnectTo(&mut nc, url.as_ptr()), natsStatus::NATS_OK);
+    nc
+}
+
+#[test]
+fn publishing_allocates_nothing_per_message() {
+    let srv = Server::start(&[]);
+    let nc = connect(&srv);
     let subj = CString::new("alloc.test").unwrap();
     let text = CString::new("hello").unwrap();
     let payload = [7u8; 128];
@@ -81,9 +86,7 @@ fn publishing_allocates_nothing_per_message() {
 #[test]
 fn receiving_allocates_nothing_per_message() {
     let srv = Server::start(&[]);
-    let url = CString::new(srv.url()).unwrap();
-    let mut nc: *mut natsConnection = std::ptr::null_mut();
-    assert_eq!(natsConnection_ConnectTo(&mut nc, url.as_ptr()), natsStatus::NATS_OK);
+    let nc = connect(&srv);
     let subj = CString::new("alloc.recv").unwrap();
     let mut sub: *mut natsSubscription = std::ptr::null_mut();
     assert_eq!(natsConnection_SubscribeSync(&mut sub, nc, subj.as_ptr()), natsStatus::NATS_OK);
