@@ -4,12 +4,19 @@
 //!   connection.
 //! - [`api`]: requests to the `$JS.API` subjects with JSON bodies, and the error type that
 //!   carries the server's `err_code` next to the status.
+//! - [`stream`], [`consumer`], [`account`]: the management API (streams, their stored
+//!   messages, consumers, account usage), with serde types shaped as the server's JSON.
+//! - [`rfc3339`]: the API's time strings, as nanoseconds since the epoch.
 //!
 //! Everything here works on owned Rust types; the C structs live in `ffi::js`.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod api;
+pub mod consumer;
 pub mod context;
+pub mod rfc3339;
+pub mod stream;
 
 pub use api::{ApiError, JsError, JsResult};
 pub use context::{Context, ContextOptions};
