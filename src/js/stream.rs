@@ -216,7 +216,7 @@ pub struct StreamConfig {
 
 /// nats.c leaves out a republish without a destination.
 fn republish_unset(r: &Option<RePublish>) -> bool {
-    r.as_ref().is_none_or(|r| r.destination.is_empty())
+    r.as_ref().map_or(true, |r| r.destination.is_empty())
 }
 
 /// A JSON `null` reads as the type's default (servers write `null` for empty lists).
@@ -438,7 +438,7 @@ pub fn purge_stream(ctx: &Context, stream: &str, opts: &PurgeOptions) -> JsResul
             format!("Sequence ({}) and Keep ({}) are mutually exclusive", opts.sequence, opts.keep),
         );
     }
-    let empty = opts.subject.as_deref().is_none_or(str::is_empty) && opts.sequence == 0 && opts.keep == 0;
+    let empty = opts.subject.as_deref().map_or(true, str::is_empty) && opts.sequence == 0 && opts.keep == 0;
     let body = if empty { Vec::new() } else { to_json(opts)? };
     let r: Success = call(ctx, &format!("STREAM.PURGE.{stream}"), &body, &[JS_STREAM_NOT_FOUND, JS_CONSUMER_NOT_FOUND])?;
     if !r.success {
