@@ -19,4 +19,4 @@ pub mod rfc3339;
 pub mod stream;
 
 pub use api::{ApiError, JsError, JsResult};
-pub use context::{Context, ContextOptions};
+pub use context::{Context, ContextOptions, InfoOptions, PurgeOptions};
