@@ -9,7 +9,7 @@ use nats::conn::Connection;
 use nats::js::account::account_info;
 use nats::js::consumer::*;
 use nats::js::stream::*;
-use nats::js::{Context, ContextOptions};
+use nats::js::{Context, ContextOptions, InfoOptions, PurgeOptions};
 use nats::options::Options;
 use nats::proto::headers::Headers;
 use nats::status::natsStatus;
@@ -27,6 +27,18 @@ fn js(url: &str) -> (Connection, Context) {
     let c = connect(url);
     let ctx = Context::new(c.clone(), &ContextOptions::default()).unwrap();
     (c, ctx)
+}
+
+/// The context with jsOptions.Stream.Info set.
+fn info_ctx(ctx: &Context, deleted_details: bool, filter: Option<&str>) -> Context {
+    let info = InfoOptions { deleted_details, subjects_filter: filter.map(str::to_string) };
+    ctx.with(Some(&ContextOptions { info, ..Default::default() })).unwrap()
+}
+
+/// The context with jsOptions.Stream.Purge set.
+fn purge_ctx(ctx: &Context, subject: Option<&str>, sequence: u64, keep: u64) -> Context {
+    let purge = PurgeOptions { subject: subject.map(str::to_string), sequence, keep };
+    ctx.with(Some(&ContextOptions { purge, ..Default::default() })).unwrap()
 }
 
 fn mem_stream(name: &str, subjects: &[&str]) -> StreamConfig {
@@ -94,17 +106,16 @@ fn stream_lifecycle() {
     for i in 0..5 {
         publish(c, &format!("orders.{}", i % 2), None, b"x");
     }
-    let si = stream_info(&ctx, "ORDERS", &StreamInfoOptions::default()).unwrap();
+    let si = stream_info(&ctx, "ORDERS").unwrap();
     assert_eq!((si.state.msgs, si.state.first_seq, si.state.last_seq), (5, 1, 5));
     assert!(si.state.first_time > 0 && si.state.last_time >= si.state.first_time);
     assert_eq!(si.state.num_subjects, 2);
     assert!(si.state.subjects.is_empty(), "subjects only when asked for");
-    let e = stream_info(&ctx, "NOPE", &StreamInfoOptions::default()).unwrap_err();
+    let e = stream_info(&ctx, "NOPE").unwrap_err();
     assert_eq!((e.status(), e.code), (natsStatus::NATS_NOT_FOUND, 10059));
 
     // Subjects and deleted details.
-    let opts = StreamInfoOptions { deleted_details: false, subjects_filter: Some(">".into()) };
-    let si = stream_info(&ctx, "ORDERS", &opts).unwrap();
+    let si = stream_info(&info_ctx(&ctx, false, Some(">")), "ORDERS").unwrap();
     assert_eq!(si.state.subjects.get("orders.0"), Some(&3));
     assert_eq!(si.state.subjects.get("orders.1"), Some(&2));
 
@@ -114,30 +125,30 @@ fn stream_lifecycle() {
     assert!(e.code != 0);
 
     // Purge: by subject, keep, up to a sequence, everything.
-    purge_stream(&ctx, "ORDERS", &PurgeOptions { subject: Some("orders.1".into()), ..Default::default() }).unwrap();
-    assert_eq!(stream_info(&ctx, "ORDERS", &Default::default()).unwrap().state.msgs, 3);
-    purge_stream(&ctx, "ORDERS", &PurgeOptions { keep: 1, ..Default::default() }).unwrap();
-    assert_eq!(stream_info(&ctx, "ORDERS", &Default::default()).unwrap().state.msgs, 1);
-    let e = purge_stream(&ctx, "ORDERS", &PurgeOptions { keep: 1, sequence: 2, ..Default::default() }).unwrap_err();
+    purge_stream(&purge_ctx(&ctx, Some("orders.1"), 0, 0), "ORDERS").unwrap();
+    assert_eq!(stream_info(&ctx, "ORDERS").unwrap().state.msgs, 3);
+    purge_stream(&purge_ctx(&ctx, None, 0, 1), "ORDERS").unwrap();
+    assert_eq!(stream_info(&ctx, "ORDERS").unwrap().state.msgs, 1);
+    let e = purge_stream(&purge_ctx(&ctx, None, 2, 1), "ORDERS").unwrap_err();
     assert_eq!(e.status(), natsStatus::NATS_INVALID_ARG);
     for _ in 0..3 {
         publish(c, "orders.9", None, b"y");
     }
-    purge_stream(&ctx, "ORDERS", &PurgeOptions { sequence: 7, ..Default::default() }).unwrap();
-    let st = stream_info(&ctx, "ORDERS", &Default::default()).unwrap().state;
+    purge_stream(&purge_ctx(&ctx, None, 7, 0), "ORDERS").unwrap();
+    let st = stream_info(&ctx, "ORDERS").unwrap().state;
     assert_eq!((st.msgs, st.first_seq), (2, 7));
-    purge_stream(&ctx, "ORDERS", &PurgeOptions::default()).unwrap();
-    assert_eq!(stream_info(&ctx, "ORDERS", &Default::default()).unwrap().state.msgs, 0);
-    let e = purge_stream(&ctx, "NOPE", &PurgeOptions::default()).unwrap_err();
+    purge_stream(&ctx, "ORDERS").unwrap();
+    assert_eq!(stream_info(&ctx, "ORDERS").unwrap().state.msgs, 0);
+    let e = purge_stream(&ctx, "NOPE").unwrap_err();
     assert_eq!((e.status(), e.code), (natsStatus::NATS_NOT_FOUND, 10059));
 
     // Delete.
     delete_stream(&ctx, "ORDERS").unwrap();
     let e = delete_stream(&ctx, "ORDERS").unwrap_err();
     assert_eq!((e.status(), e.code), (natsStatus::NATS_NOT_FOUND, 10059));
-    let e = stream_names(&ctx, None).unwrap_err();
+    let e = stream_names(&ctx).unwrap_err();
     assert_eq!(e.status(), natsStatus::NATS_NOT_FOUND, "no stream left");
-    assert_eq!(streams(&ctx, None).unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
+    assert_eq!(streams(&ctx).unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
 }
 
 #[test]
@@ -173,9 +184,9 @@ fn every_config_field_reaches_the_server() {
     m.mirror_direct = true;
     let si = add_stream(&ctx, &m).unwrap();
     assert_eq!(si.config.as_ref().unwrap().mirror.as_ref().unwrap().name, "SRC");
-    let si = stream_info(&ctx, "MIR", &Default::default()).unwrap();
+    let si = stream_info(&ctx, "MIR").unwrap();
     assert_eq!(si.mirror.unwrap().name, "SRC");
-    let si = stream_info(&ctx, "ALL", &Default::default()).unwrap();
+    let si = stream_info(&ctx, "ALL").unwrap();
     assert_eq!(si.sources.len(), 1);
     assert_eq!(si.sources[0].name, "SRC");
 
@@ -201,7 +212,7 @@ fn server_refusals_carry_the_error_code() {
     for bad in ["", "a.b", "a b", "a*", "a>"] {
         let e = add_stream(&ctx, &mem_stream(bad, &["x"])).unwrap_err();
         assert_eq!(e.status(), natsStatus::NATS_INVALID_ARG, "{bad:?}");
-        assert_eq!(stream_info(&ctx, bad, &Default::default()).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
+        assert_eq!(stream_info(&ctx, bad).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
         assert_eq!(delete_stream(&ctx, bad).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
         let cc = ConsumerConfig { durable: bad.into(), ..Default::default() };
         if !bad.is_empty() {
@@ -220,7 +231,7 @@ fn without_jetstream_there_are_no_responders() {
     assert_eq!((e.status(), e.code), (natsStatus::NATS_NO_RESPONDERS, 10076));
     let e = add_stream(&ctx, &mem_stream("S", &["s"])).unwrap_err();
     assert_eq!((e.status(), e.code), (natsStatus::NATS_NO_RESPONDERS, 10076));
-    let e = stream_names(&ctx, None).unwrap_err();
+    let e = stream_names(&ctx).unwrap_err();
     assert_eq!(e.status(), natsStatus::NATS_NO_RESPONDERS);
     assert!(t.elapsed() < std::time::Duration::from_secs(2), "no waiting for the timeout");
 }
@@ -280,7 +291,7 @@ fn stored_messages() {
     assert_eq!(get_msg(&ctx, "MSGS", 2).unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
     let e = delete_msg(&ctx, "MSGS", 2, false).unwrap_err();
     assert_eq!(e.status(), natsStatus::NATS_ERR);
-    let si = stream_info(&ctx, "MSGS", &StreamInfoOptions { deleted_details: true, subjects_filter: None }).unwrap();
+    let si = stream_info(&info_ctx(&ctx, true, None), "MSGS").unwrap();
     assert_eq!(si.state.msgs, 2);
     assert_eq!(si.state.num_deleted, 2);
     let mut del = si.state.deleted.clone();
@@ -413,18 +424,18 @@ fn lists_follow_every_page() {
     for i in 0..n {
         add_stream(&ctx, &mem_stream(&format!("S{i:03}"), &[&format!("s.{i}")])).unwrap();
     }
-    let mut names = stream_names(&ctx, None).unwrap();
+    let mut names = stream_names(&ctx).unwrap();
     names.sort();
     assert_eq!(names.len(), n);
     assert_eq!(names[0], "S000");
     assert_eq!(names[n - 1], format!("S{:03}", n - 1));
-    let list = streams(&ctx, None).unwrap();
+    let list = streams(&ctx).unwrap();
     assert_eq!(list.len(), n);
-    let filtered = stream_names(&ctx, Some("s.7")).unwrap();
+    let filtered = stream_names(&info_ctx(&ctx, false, Some("s.7"))).unwrap();
     assert_eq!(filtered, vec!["S007"]);
-    let filtered = streams(&ctx, Some("s.12")).unwrap();
+    let filtered = streams(&info_ctx(&ctx, false, Some("s.12"))).unwrap();
     assert_eq!(filtered.len(), 1);
-    assert_eq!(stream_names(&ctx, Some("nothing")).unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
+    assert_eq!(stream_names(&info_ctx(&ctx, false, Some("nothing"))).unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
 
     for i in 0..n {
         add_consumer(&ctx, "S000", &ConsumerConfig { durable: format!("C{i:03}"), ..Default::default() }).unwrap();
@@ -489,7 +500,7 @@ fn stream_info_joins_the_pages_of_subjects() {
             "config":{"name":"P"},"state":{"messages":15,"subjects":subjects}})
         .to_string()
     });
-    let si = stream_info(&ctx, "P", &StreamInfoOptions { deleted_details: true, subjects_filter: Some("sub.*".into()) }).unwrap();
+    let si = stream_info(&info_ctx(&ctx, true, Some("sub.*")), "P").unwrap();
     let seen = h.join().unwrap();
     assert_eq!(si.state.subjects.len(), 5);
     assert_eq!(si.state.subjects["sub.4"], 5);
@@ -506,10 +517,10 @@ fn malformed_replies_are_errors() {
     let (_c, ctx) = js(&srv.url());
     // One responder per malformed answer, each checked on the call it breaks.
     let h = responder(&srv.url(), "$JS.API.STREAM.INFO.M", 1, |_| "{".into());
-    assert_eq!(stream_info(&ctx, "M", &Default::default()).unwrap_err().status(), natsStatus::NATS_ERR);
+    assert_eq!(stream_info(&ctx, "M").unwrap_err().status(), natsStatus::NATS_ERR);
     h.join().unwrap();
     let h = responder(&srv.url(), "$JS.API.STREAM.INFO.M", 1, |_| r#"{"config":{"retention":7}}"#.into());
-    assert_eq!(stream_info(&ctx, "M", &Default::default()).unwrap_err().status(), natsStatus::NATS_ERR);
+    assert_eq!(stream_info(&ctx, "M").unwrap_err().status(), natsStatus::NATS_ERR);
     h.join().unwrap();
     let h = responder(&srv.url(), "$JS.API.STREAM.MSG.GET.M", 1, |_| r#"{"message":{"subject":"a","data":"***"}}"#.into());
     assert_eq!(get_msg(&ctx, "M", 1).unwrap_err().status(), natsStatus::NATS_ERR);

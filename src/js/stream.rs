@@ -362,14 +362,6 @@ pub fn update_stream(ctx: &Context, cfg: &StreamConfig) -> JsResult<StreamInfo> 
     add_or_update(ctx, "UPDATE", cfg)
 }
 
-/// What `js_GetStreamInfo` may ask for besides the state (jsOptions.Stream.Info).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StreamInfoOptions {
-    pub deleted_details: bool,
-    /// Messages per subject for the subjects matching this filter.
-    pub subjects_filter: Option<String>,
-}
-
 #[derive(Serialize)]
 struct StreamInfoRequest<'a> {
     #[serde(skip_serializing_if = "is_false")]
@@ -380,10 +372,12 @@ struct StreamInfoRequest<'a> {
     offset: i64,
 }
 
-/// A stream's information (`js_GetStreamInfo`). With a subjects filter the server pages
-/// the subjects map; every page is fetched and the maps joined. A missing stream is
-/// NATS_NOT_FOUND.
-pub fn stream_info(ctx: &Context, stream: &str, opts: &StreamInfoOptions) -> JsResult<StreamInfo> {
+/// A stream's information (`js_GetStreamInfo`), with what the context's info options ask
+/// for (jsOptions.Stream.Info: deleted details, subjects filter). With a subjects filter
+/// the server pages the subjects map; every page is fetched and the maps joined. A
+/// missing stream is NATS_NOT_FOUND.
+pub fn stream_info(ctx: &Context, stream: &str) -> JsResult<StreamInfo> {
+    let opts = ctx.info_options();
     check_stream_name(stream)?;
     let what = format!("STREAM.INFO.{stream}");
     let filter = opts.subjects_filter.as_deref().filter(|f| !f.is_empty());
@@ -410,17 +404,15 @@ pub fn stream_info(ctx: &Context, stream: &str, opts: &StreamInfoOptions) -> JsR
     }
 }
 
-/// What `js_PurgeStream` purges (jsOptions.Stream.Purge); all empty: everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PurgeOptions {
-    #[serde(rename = "filter", skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Purge up to, not including, this sequence.
-    #[serde(rename = "seq", skip_serializing_if = "is_zero_u64")]
-    pub sequence: u64,
-    /// Messages to keep.
+/// The purge request body (jsOptions.Stream.Purge).
+#[derive(Serialize)]
+struct PurgeRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filter: Option<&'a str>,
     #[serde(skip_serializing_if = "is_zero_u64")]
-    pub keep: u64,
+    seq: u64,
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    keep: u64,
 }
 
 #[derive(Deserialize)]
@@ -429,17 +421,24 @@ struct Success {
     success: bool,
 }
 
-/// Purges a stream (`js_PurgeStream`).
-pub fn purge_stream(ctx: &Context, stream: &str, opts: &PurgeOptions) -> JsResult<()> {
+/// Purges a stream (`js_PurgeStream`): what the context's purge options select
+/// (jsOptions.Stream.Purge: subject filter, up to a sequence, or keeping the last N), or
+/// everything. A missing stream is NATS_NOT_FOUND.
+pub fn purge_stream(ctx: &Context, stream: &str) -> JsResult<()> {
     check_stream_name(stream)?;
+    let opts = ctx.purge_options();
     if opts.sequence > 0 && opts.keep > 0 {
         return js_err(
             natsStatus::NATS_INVALID_ARG,
             format!("Sequence ({}) and Keep ({}) are mutually exclusive", opts.sequence, opts.keep),
         );
     }
-    let empty = opts.subject.as_deref().map_or(true, str::is_empty) && opts.sequence == 0 && opts.keep == 0;
-    let body = if empty { Vec::new() } else { to_json(opts)? };
+    let filter = opts.subject.as_deref().filter(|s| !s.is_empty());
+    let body = if filter.is_none() && opts.sequence == 0 && opts.keep == 0 {
+        Vec::new()
+    } else {
+        to_json(&PurgeRequest { filter, seq: opts.sequence, keep: opts.keep })?
+    };
     let r: Success = call(ctx, &format!("STREAM.PURGE.{stream}"), &body, &[JS_STREAM_NOT_FOUND, JS_CONSUMER_NOT_FOUND])?;
     if !r.success {
         return js_err(natsStatus::NATS_ERR, format!("failed to purge stream '{stream}'"));
@@ -695,9 +694,12 @@ fn subject_filter(filter: Option<&str>) -> Option<&str> {
     filter.filter(|f| !f.is_empty())
 }
 
-/// Every stream's information (`js_Streams`), optionally only streams with a subject
-/// matching `filter`. No stream at all is NATS_NOT_FOUND, as in nats.c.
-pub fn streams(ctx: &Context, filter: Option<&str>) -> JsResult<Vec<StreamInfo>> {
+/// Every stream's information (`js_Streams`); with a subjects filter in the context's info
+/// options, only streams with a subject matching it. No stream at all is NATS_NOT_FOUND,
+/// as in nats.c.
+pub fn streams(ctx: &Context) -> JsResult<Vec<StreamInfo>> {
+    let filter = ctx.info_options().subjects_filter.clone();
+    let filter = filter.as_deref();
     let list = all_pages(ctx, |c, offset| {
         let body = to_json(&ListRequest { offset, subject: subject_filter(filter) })?;
         let r: StreamListReply = call(c, "STREAM.LIST", &body, &[JS_STREAM_NOT_FOUND])?;
@@ -726,9 +728,11 @@ pub(crate) fn dedup(names: Vec<String>) -> Vec<String> {
     names.into_iter().filter(|n| seen.insert(n.clone())).collect()
 }
 
-/// Every stream name (`js_StreamNames`), optionally only of streams with a subject matching
-/// `filter`. No stream at all is NATS_NOT_FOUND.
-pub fn stream_names(ctx: &Context, filter: Option<&str>) -> JsResult<Vec<String>> {
+/// Every stream name (`js_StreamNames`); with a subjects filter in the context's info
+/// options, only of streams with a subject matching it. No stream at all is NATS_NOT_FOUND.
+pub fn stream_names(ctx: &Context) -> JsResult<Vec<String>> {
+    let filter = ctx.info_options().subjects_filter.clone();
+    let filter = filter.as_deref();
     let names = all_pages(ctx, |c, offset| {
         let body = to_json(&ListRequest { offset, subject: subject_filter(filter) })?;
         let r: NamesReply = call(c, "STREAM.NAMES", &body, &[JS_STREAM_NOT_FOUND])?;
