@@ -23,6 +23,9 @@ pub mod init;
 pub mod owned;
 pub mod convert;
 pub mod destroy;
+pub mod stream;
+pub mod consumer_mgmt;
+pub mod account;
 
 pub use enums::*;
 pub use handles::*;
