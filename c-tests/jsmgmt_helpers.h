@@ -31,7 +31,7 @@ static void jsm_cleanup(void)
 }
 
 /* Starts nats-server -js -sd <tmpdir>. */
-static void jsm_start_js(void)
+static __attribute__((unused)) void jsm_start_js(void)
 {
     strcpy(jsm_dir, "/tmp/rnats-jsm-XXXXXX");
     CHECK(mkdtemp(jsm_dir) != NULL);
@@ -51,7 +51,7 @@ static jsCtx *jsm_connect(const char *url, natsConnection **nc)
 
 /* Publishes data (and one header when hdr is not NULL) to subject and waits
  * for the stream's positive ack. */
-static void jsm_publish(natsConnection *nc, const char *subject, const char *hdr,
+static __attribute__((unused)) void jsm_publish(natsConnection *nc, const char *subject, const char *hdr,
                         const char *hval, const char *data)
 {
     natsMsg *m = NULL, *reply = NULL;
