@@ -29,6 +29,23 @@
                                                               NATS_VERSION_NUMBER, \
                                                               NATS_VERSION_STRING)
 
+/** Header carrying the payload size of messages delivered without payload (consumers
+ *  with `HeadersOnly`). */
+#define JSMsgSize "Nats-Msg-Size"
+/** Header asking a stream with `AllowRollup` to remove older messages when storing this one. */
+#define JSMsgRollup "Nats-Rollup"
+/** Value of #JSMsgRollup: remove the older messages of this message's subject. */
+#define JSMsgRollupSubject "sub"
+/** Value of #JSMsgRollup: remove the older messages of every subject. */
+#define JSMsgRollupAll "all"
+/** Headers of republished messages and direct get replies: stream, sequence, previous
+ *  sequence, time stamp and subject of the stored message. */
+#define JSStream "Nats-Stream"
+#define JSSequence "Nats-Sequence"
+#define JSLastSequence "Nats-Last-Sequence"
+#define JSTimeStamp "Nats-Time-Stamp"
+#define JSSubject "Nats-Subject"
+
 
 /**
  * How long a stream keeps its messages.
