@@ -697,7 +697,7 @@ typedef struct jsConsumerConfig {
      */
     const char *Description;
     /**
-     * Which message is delivered first.
+     * Which message is delivered first (-1: not set, the server's default).
      */
     jsDeliverPolicy DeliverPolicy;
     /**
@@ -709,7 +709,7 @@ typedef struct jsConsumerConfig {
      */
     int64_t OptStartTime;
     /**
-     * How messages are acknowledged.
+     * How messages are acknowledged (-1: not set, the server's default).
      */
     jsAckPolicy AckPolicy;
     /**
@@ -733,7 +733,7 @@ typedef struct jsConsumerConfig {
      */
     const char *FilterSubject;
     /**
-     * Pace of delivery of stored messages.
+     * Pace of delivery of stored messages (-1: not set, the server's default).
      */
     jsReplayPolicy ReplayPolicy;
     /**
@@ -2454,9 +2454,10 @@ natsStatus jsRePublish_Init(jsRePublish *rp);
 natsStatus jsDirectGetMsgOptions_Init(jsDirectGetMsgOptions *opts);
 
 /**
- * Initializes a consumer configuration: everything zero or NULL, that is deliver all,
- * explicit acknowledgements, instant replay and the server's defaults for the rest.
- * NULL gives `NATS_INVALID_ARG`.
+ * Initializes a consumer configuration: `DeliverPolicy`, `AckPolicy` and `ReplayPolicy`
+ * are -1, meaning "not set" (the server's defaults apply: deliver all, explicit
+ * acknowledgements, instant replay); everything else is zero or NULL, also leaving the
+ * choice to the server. NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsConsumerConfig_Init(jsConsumerConfig *cc);
 
@@ -2468,7 +2469,7 @@ natsStatus jsPubOptions_Init(jsPubOptions *opts);
 
 /**
  * Initializes subscribe options: everything zero or NULL, the consumer configuration as
- * `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+ * `jsConsumerConfig_Init` leaves it (policies -1, "not set"). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsSubOptions_Init(jsSubOptions *opts);
 
