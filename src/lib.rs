@@ -9,10 +9,12 @@
 //! - [`msg`]: the message type shared by the core and the C boundary.
 //! - [`options`]: connection options as a plain safe struct.
 //! - [`status`]: `natsStatus` / `natsConnStatus` and the error type used everywhere.
+//! - [`js`]: JetStream on top of the core (context, API requests; more to come).
 //! - [`ffi`]: the only module with `extern "C"` and `unsafe`: the nats.c API.
 
 pub mod conn;
 pub mod ffi;
+pub mod js;
 pub mod msg;
 pub mod options;
 pub mod proto;
