@@ -29,6 +29,23 @@
                                                               NATS_VERSION_NUMBER, \
                                                               NATS_VERSION_STRING)
 
+/** Header carrying the payload size of messages delivered without payload (consumers
+ *  with `HeadersOnly`). */
+#define JSMsgSize "Nats-Msg-Size"
+/** Header asking a stream with `AllowRollup` to remove older messages when storing this one. */
+#define JSMsgRollup "Nats-Rollup"
+/** Value of #JSMsgRollup: remove the older messages of this message's subject. */
+#define JSMsgRollupSubject "sub"
+/** Value of #JSMsgRollup: remove the older messages of every subject. */
+#define JSMsgRollupAll "all"
+/** Headers of republished messages and direct get replies: stream, sequence, previous
+ *  sequence, time stamp and subject of the stored message. */
+#define JSStream "Nats-Stream"
+#define JSSequence "Nats-Sequence"
+#define JSLastSequence "Nats-Last-Sequence"
+#define JSTimeStamp "Nats-Time-Stamp"
+#define JSSubject "Nats-Subject"
+
 
 /**
  * How long a stream keeps its messages.
@@ -680,7 +697,7 @@ typedef struct jsConsumerConfig {
      */
     const char *Description;
     /**
-     * Which message is delivered first.
+     * Which message is delivered first (-1: not set, the server's default).
      */
     jsDeliverPolicy DeliverPolicy;
     /**
@@ -692,7 +709,7 @@ typedef struct jsConsumerConfig {
      */
     int64_t OptStartTime;
     /**
-     * How messages are acknowledged.
+     * How messages are acknowledged (-1: not set, the server's default).
      */
     jsAckPolicy AckPolicy;
     /**
@@ -716,7 +733,7 @@ typedef struct jsConsumerConfig {
      */
     const char *FilterSubject;
     /**
-     * Pace of delivery of stored messages.
+     * Pace of delivery of stored messages (-1: not set, the server's default).
      */
     jsReplayPolicy ReplayPolicy;
     /**
@@ -2448,9 +2465,10 @@ natsStatus jsRePublish_Init(jsRePublish *rp);
 natsStatus jsDirectGetMsgOptions_Init(jsDirectGetMsgOptions *opts);
 
 /**
- * Initializes a consumer configuration: everything zero or NULL, that is deliver all,
- * explicit acknowledgements, instant replay and the server's defaults for the rest.
- * NULL gives `NATS_INVALID_ARG`.
+ * Initializes a consumer configuration: `DeliverPolicy`, `AckPolicy` and `ReplayPolicy`
+ * are -1, meaning "not set" (the server's defaults apply: deliver all, explicit
+ * acknowledgements, instant replay); everything else is zero or NULL, also leaving the
+ * choice to the server. NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsConsumerConfig_Init(jsConsumerConfig *cc);
 
@@ -2462,7 +2480,7 @@ natsStatus jsPubOptions_Init(jsPubOptions *opts);
 
 /**
  * Initializes subscribe options: everything zero or NULL, the consumer configuration as
- * `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+ * `jsConsumerConfig_Init` leaves it (policies -1, "not set"). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsSubOptions_Init(jsSubOptions *opts);
 

@@ -2,6 +2,7 @@
 //! faults a real server does not produce.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod js;
 pub mod security;
 
