@@ -5,11 +5,18 @@
 //! - [`api`]: requests to the `$JS.API` subjects with JSON bodies, and the error type that
 //!   carries the server's `err_code` next to the status.
 //!
+//! - [`publish`], [`publish_async`]: publishing with the stream's acknowledgment, one at a
+//!   time or in a bounded window of messages in flight.
+//!
 //! Everything here works on owned Rust types; the C structs live in `ffi::js`.
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod context;
+pub mod publish;
+pub mod publish_async;
 
 pub use api::{ApiError, JsError, JsResult};
 pub use context::{Context, ContextOptions};
+pub use publish::{PubAck, PubOptions};
+pub use publish_async::{AckHandler, PublishAsyncOptions};
