@@ -14,13 +14,40 @@ pub const DEFAULT_API_PREFIX: &str = "$JS.API";
 /// The default time to wait for an API reply, in milliseconds (nats.c's 5 s).
 pub const DEFAULT_WAIT_MS: i64 = 5000;
 
-/// What a caller may set (jsOptions' Prefix, Domain, Wait). `None` / 0: keep the context's.
+/// jsOptions.Stream.Purge: what js_PurgeStream removes when the call does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeOptions {
+    pub subject: Option<String>,
+    /// Purge up to, not including, this sequence (0: not set).
+    pub sequence: u64,
+    /// Messages to keep (0: not set).
+    pub keep: u64,
+}
+
+impl PurgeOptions {
+    /// nats.c takes a call's purge options only when one of their fields is set.
+    pub fn is_set(&self) -> bool {
+        self.subject.is_some() || self.sequence > 0 || self.keep > 0
+    }
+}
+
+/// jsOptions.Stream.Info: what js_GetStreamInfo asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InfoOptions {
+    pub deleted_details: bool,
+    pub subjects_filter: Option<String>,
+}
+
+/// What a caller may set (jsOptions' Prefix, Domain, Wait, Stream.Purge, Stream.Info).
+/// `None` / 0: keep the context's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextOptions {
     pub prefix: Option<String>,
     pub domain: Option<String>,
     /// Milliseconds; <= 0 keeps the context's (or the default).
     pub wait_ms: i64,
+    pub purge: PurgeOptions,
+    pub info: InfoOptions,
     /// Asynchronous publish (window, handler, stall wait); used when the context is made,
     /// ignored in per-call options.
     pub publish_async: PublishAsyncOptions,
@@ -33,6 +60,8 @@ pub struct Context {
     /// Without a trailing dot, e.g. `$JS.API` or `$JS.hub.API`.
     prefix: String,
     wait_ms: i64,
+    purge: PurgeOptions,
+    info: InfoOptions,
     /// Shared by the clones: the asynchronous publisher, made on first use.
     pub_async: std::sync::Arc<AsyncState>,
 }
@@ -71,7 +100,7 @@ impl Context {
         let wait_ms = if opts.wait_ms > 0 { opts.wait_ms } else { DEFAULT_WAIT_MS };
         opts.publish_async.check()?;
         let pub_async = std::sync::Arc::new(AsyncState::new(opts.publish_async.clone()));
-        Ok(Context { conn, prefix, wait_ms, pub_async })
+        Ok(Context { conn, prefix, wait_ms, purge: opts.purge.clone(), info: opts.info.clone(), pub_async })
     }
 
     /// The context a call runs with when it passes its own options: a prefix or domain
@@ -85,6 +114,12 @@ impl Context {
         if o.wait_ms > 0 {
             c.wait_ms = o.wait_ms;
         }
+        // As nats.c: a call's purge options replace the context's when any is set; its
+        // info options always replace them.
+        if o.purge.is_set() {
+            c.purge = o.purge.clone();
+        }
+        c.info = o.info.clone();
         Ok(c)
     }
 
@@ -105,6 +140,16 @@ impl Context {
     /// Milliseconds to wait for an API reply.
     pub fn wait_ms(&self) -> i64 {
         self.wait_ms
+    }
+
+    /// The purge options in effect (jsOptions.Stream.Purge).
+    pub fn purge_options(&self) -> &PurgeOptions {
+        &self.purge
+    }
+
+    /// The stream info options in effect (jsOptions.Stream.Info).
+    pub fn info_options(&self) -> &InfoOptions {
+        &self.info
     }
 
     /// `<prefix>.<what>`, e.g. `api_subject("STREAM.INFO.ORDERS")`.

@@ -17,6 +17,6 @@ pub mod publish;
 pub mod publish_async;
 
 pub use api::{ApiError, JsError, JsResult};
-pub use context::{Context, ContextOptions};
+pub use context::{Context, ContextOptions, InfoOptions, PurgeOptions};
 pub use publish::{PubAck, PubOptions};
 pub use publish_async::{AckHandler, PublishAsyncOptions};
