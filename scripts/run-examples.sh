@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher. Registered as a ctest test by the root CMakeLists.txt.
+# async_subscriber + publisher, and js_publish (JetStream). Registered as a ctest test
+# by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -36,4 +37,11 @@ wait_for "$work/async.out" listening
 wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
+
+# JetStream: a server with JetStream enabled, storing under the work directory.
+stop_nats_server
+start_nats_server "$work/nats-server-js.log" -js -sd "$work/js"
+"$dir/js_publish" "$NATS_URL" demo.js 100 > "$work/js_publish.out" 2>&1 || { cat "$work/js_publish.out"; exit 1; }
+cat "$work/js_publish.out"
+grep -q "async: 100 acknowledged, 0 failed" "$work/js_publish.out"
 echo "run-examples: all examples worked"

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::api::{js_err, parse_reply, JsError, JsResult};
 use super::context::Context;
-use crate::msg::Msg;
+use crate::msg::{Msg, MsgBody};
 use crate::status::natsStatus;
 
 /// Header carrying the message id the stream de-duplicates on.
@@ -54,8 +54,8 @@ impl PubOptions {
 
     /// Sets the headers these options ask for on `msg` (as nats.c does, on the message
     /// itself). A message without options keeps having no headers.
-    pub fn apply_headers(&self, msg: &mut Msg) -> JsResult<()> {
-        fn set(msg: &mut Msg, key: &str, value: &str) -> JsResult<()> {
+    pub fn apply_headers(&self, msg: &mut MsgBody) -> JsResult<()> {
+        fn set(msg: &mut MsgBody, key: &str, value: &str) -> JsResult<()> {
             msg.headers_mut().set(key, value).map_err(JsError::from)
         }
         if let Some(id) = self.msg_id.as_deref().filter(|s| !s.is_empty()) {
@@ -95,7 +95,7 @@ pub struct PubAck {
 /// Reads a publish acknowledgment: the ack, or the server's error (NATS_ERR, its text and
 /// `err_code`), or NATS_NO_RESPONDERS when the reply is the server's no-responders status
 /// (no stream listens on the subject).
-pub fn parse_pub_ack(reply: &Msg) -> JsResult<PubAck> {
+pub fn parse_pub_ack(reply: &MsgBody) -> JsResult<PubAck> {
     if reply.is_no_responders() {
         return Err(no_responders(None));
     }
@@ -112,7 +112,7 @@ fn no_responders(subject: Option<&str>) -> JsError {
 }
 
 /// The subject of a message to publish, which must be non-empty text.
-pub(crate) fn msg_subject(msg: &Msg) -> JsResult<&str> {
+pub(crate) fn msg_subject(msg: &MsgBody) -> JsResult<&str> {
     match std::str::from_utf8(msg.subject()) {
         Ok(s) if !s.is_empty() => Ok(s),
         Ok(_) => js_err(natsStatus::NATS_INVALID_ARG, "the message subject must not be empty"),
@@ -132,7 +132,7 @@ impl Context {
 
     /// `js_PublishMsg`: sets the options' headers on `msg`, publishes it with a reply
     /// subject and waits for the stream's ack (MaxWait, else the context's wait).
-    pub fn publish_msg(&self, msg: &mut Msg, opts: Option<&PubOptions>) -> JsResult<PubAck> {
+    pub fn publish_msg(&self, msg: &mut MsgBody, opts: Option<&PubOptions>) -> JsResult<PubAck> {
         msg_subject(msg)?;
         let mut wait = 0;
         if let Some(o) = opts {
@@ -164,7 +164,7 @@ mod tests {
     fn options_become_headers() {
         let mut m = Msg::new(b"foo", None, b"x");
         PubOptions::default().apply_headers(&mut m).unwrap();
-        assert!(m.headers().is_none_or(Headers::is_empty));
+        assert!(m.headers().map_or(true, Headers::is_empty));
         let o = PubOptions {
             msg_id: Some("id1".into()),
             expect_stream: Some("S".into()),
