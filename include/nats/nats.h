@@ -2396,6 +2396,17 @@ natsStatus natsSubscription_DrainCompletionStatus(natsSubscription *sub);
 natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnCompleteCB cb, void *closure);
 
 /**
+ * Creates a JetStream context on `nc`. `opts` may be NULL (defaults: prefix "$JS.API",
+ * Wait 5000 ms); its strings are copied. Free the context with `jsCtx_Destroy`.
+ */
+natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts);
+
+/**
+ * Destroys a JetStream context (NULL: nothing). The connection stays open.
+ */
+void jsCtx_Destroy(jsCtx *js);
+
+/**
  * Initializes JetStream context options: everything zero or NULL, which selects the
  * defaults (prefix "$JS.API", wait 5 seconds, stall wait 200 ms). NULL gives
  * `NATS_INVALID_ARG`.
