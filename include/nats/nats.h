@@ -2419,7 +2419,10 @@ natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnComplet
 natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts);
 
 /**
- * Destroys a JetStream context (NULL: nothing). The connection stays open.
+ * Destroys a JetStream context (NULL: nothing). The connection stays open. Messages
+ * published asynchronously and still waiting for their ack are dropped without a handler
+ * call (as nats.c does); a handler that is running is waited for, so none runs after this
+ * returns (unless it is called from that handler).
  */
 void jsCtx_Destroy(jsCtx *js);
 
@@ -2561,6 +2564,57 @@ void jsMsgMetaData_Destroy(jsMsgMetaData *meta);
  * object itself (usually on the stack) is not freed: it is reset to empty. NULL is ignored.
  */
 void kvKeysList_Destroy(kvKeysList *list);
+
+/**
+ * Publishes `dataLen` bytes of `data` (NULL only with 0) to `subj` on JetStream and waits
+ * for the stream's acknowledgment: up to `opts->MaxWait` milliseconds, else the context's
+ * Wait. `opts` may be NULL; its MsgId and Expect* fields become headers the stream checks.
+ * On success `*pubAck` (when `pubAck` is not NULL) receives an ack to free with
+ * `jsPubAck_Destroy`. A failed expectation is NATS_ERR with the server's text and
+ * `*errCode` (when not NULL) set to its code; a subject no stream listens on is
+ * NATS_NO_RESPONDERS at once. Blocks the calling thread for one round trip.
+ */
+natsStatus js_Publish(jsPubAck **pubAck, jsCtx *js, const char *subj, const void *data, int dataLen, jsPubOptions *opts, jsErrCode *errCode);
+
+/**
+ * Publishes `msg` (which stays the caller's) on JetStream and waits for the stream's
+ * acknowledgment; see `js_Publish`. The options' headers are set on `msg` itself, as
+ * nats.c does.
+ */
+natsStatus js_PublishMsg(jsPubAck **pubAck, jsCtx *js, natsMsg *msg, jsPubOptions *opts, jsErrCode *errCode);
+
+/**
+ * Publishes `dataLen` bytes of `data` to `subj` on JetStream without waiting for the
+ * acknowledgment; see `js_PublishMsgAsync`.
+ */
+natsStatus js_PublishAsync(jsCtx *js, const char *subj, const void *data, int dataLen, jsPubOptions *opts);
+
+/**
+ * Publishes `*msg` on JetStream without waiting for the acknowledgment. On success the
+ * library owns the message and sets `*msg` to NULL (so a following `natsMsg_Destroy(*msg)`
+ * does nothing); on failure the message stays the caller's. The outcome goes to the
+ * context's AckHandler (or ErrHandler for failures) on the context's acknowledgment
+ * thread. With `jsOptions.PublishAsync.MaxPending` messages in flight, the call waits up
+ * to StallWait for room, then fails with NATS_TIMEOUT. `opts->MaxWait` (when > 0) bounds
+ * the wait for this message's ack: past it, the handler gets NATS_TIMEOUT.
+ */
+natsStatus js_PublishMsgAsync(jsCtx *js, natsMsg **msg, jsPubOptions *opts);
+
+/**
+ * Waits until every asynchronously published message got its outcome (and its handler
+ * returned). `opts->MaxWait` (milliseconds) bounds the wait: NATS_TIMEOUT past it; without
+ * it the wait has no limit. A closed connection ends the wait with
+ * NATS_CONNECTION_CLOSED (the messages stay pending, see js_PublishAsyncGetPendingList).
+ */
+natsStatus js_PublishAsyncComplete(jsCtx *js, jsPubOptions *opts);
+
+/**
+ * Hands back the asynchronously published messages still waiting for their ack, in
+ * publish order, in `*pending` (the array and the messages are the caller's: free them
+ * with `natsMsgList_Destroy`). Their acks, should they come, are ignored. NATS_NOT_FOUND
+ * (and `*pending` untouched) when there is none.
+ */
+natsStatus js_PublishAsyncGetPendingList(natsMsgList *pending, jsCtx *js);
 
 #ifdef __cplusplus
 }  // extern "C"
