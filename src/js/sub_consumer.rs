@@ -121,6 +121,10 @@ pub struct ConsumerInfo {
     #[serde(default)]
     pub num_pending: u64,
     #[serde(default)]
+    pub num_ack_pending: i64,
+    #[serde(default)]
+    pub num_redelivered: i64,
+    #[serde(default)]
     pub push_bound: bool,
 }
 
@@ -152,6 +156,14 @@ fn map_api(e: ApiError) -> JsError {
     je
 }
 
+/// No responders to an API request: JetStream is not enabled (nats.c sets that error code).
+pub fn not_enabled(mut e: JsError) -> JsError {
+    if e.status() == natsStatus::NATS_NO_RESPONDERS && e.code == 0 {
+        e.code = NOT_ENABLED;
+    }
+    e
+}
+
 /// Creates a consumer (`CONSUMER.CREATE.<stream>[.<name>]`, or the durable form).
 pub fn create(ctx: &Context, stream: &str, cfg: &ConsumerConfig) -> JsResult<ConsumerInfo> {
     check_name(stream, "stream")?;
@@ -168,14 +180,14 @@ pub fn create(ctx: &Context, stream: &str, cfg: &ConsumerConfig) -> JsResult<Con
     };
     let body = serde_json::to_vec(&CreateRequest { stream_name: stream, config: cfg })
         .map_err(|e| JsError::new(natsStatus::NATS_ERR, format!("cannot encode the consumer configuration: {e}")))?;
-    ctx.request::<ConsumerInfo>(&what, &body)?.map_err(|e| e.into_js_error())
+    ctx.request::<ConsumerInfo>(&what, &body).map_err(not_enabled)?.map_err(|e| e.into_js_error())
 }
 
 /// `CONSUMER.INFO.<stream>.<consumer>`; NATS_NOT_FOUND when either does not exist.
 pub fn info(ctx: &Context, stream: &str, consumer: &str) -> JsResult<ConsumerInfo> {
     check_name(stream, "stream")?;
     check_name(consumer, "consumer")?;
-    ctx.request::<ConsumerInfo>(&format!("CONSUMER.INFO.{stream}.{consumer}"), b"")?.map_err(map_api)
+    ctx.request::<ConsumerInfo>(&format!("CONSUMER.INFO.{stream}.{consumer}"), b"").map_err(not_enabled)?.map_err(map_api)
 }
 
 /// `CONSUMER.DELETE.<stream>.<consumer>`; NATS_NOT_FOUND when either does not exist.
@@ -206,7 +218,7 @@ pub fn stream_by_subject(ctx: &Context, subject: &str) -> JsResult<String> {
         streams: Option<Vec<String>>,
     }
     let body = serde_json::to_vec(&Req { subject }).unwrap_or_default();
-    let names: Names = ctx.request_ok("STREAM.NAMES", &body)?;
+    let names: Names = ctx.request_ok("STREAM.NAMES", &body).map_err(not_enabled)?;
     match names.streams.and_then(|s| s.into_iter().next()) {
         Some(s) => Ok(s),
         None => js_err(natsStatus::NATS_ERR, "no stream matches subject"),

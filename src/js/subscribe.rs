@@ -659,6 +659,11 @@ pub fn subscribe(ctx: &Context, subject: &str, pull_durable: Option<&str>, mode:
             }
             None => {
                 let mut cfg = user.clone();
+                // What nats.c sends for policies left unset (the server's zero value for
+                // the ack policy would be "none").
+                cfg.ack_policy.get_or_insert_with(|| "explicit".into());
+                cfg.deliver_policy.get_or_insert_with(|| "all".into());
+                cfg.replay_policy.get_or_insert_with(|| "instant".into());
                 let deliver = (!pull).then(|| conn.new_inbox());
                 cfg.deliver_subject = deliver.clone();
                 cfg.filter_subject = (!subject.is_empty()).then(|| subject.to_string());
