@@ -41,14 +41,10 @@ pub struct JsMsgState {
     pub acked: bool,
     /// Lent to a message handler that must not free it (auto-ack frees it afterwards).
     pub no_destroy: bool,
-    /// Stream sequence and time (UTC, nanoseconds) of a message got from a stream (js_GetMsg),
-    /// for natsMsg_GetSequence / natsMsg_GetTime; 0 otherwise.
-    pub seq: u64,
-    pub time: i64,
 }
 
 impl JsMsgState {
-    const NONE: JsMsgState = JsMsgState { ack: None, acked: false, no_destroy: false, seq: 0, time: 0 };
+    const NONE: JsMsgState = JsMsgState { ack: None, acked: false, no_destroy: false };
 }
 
 impl PartialEq for JsMsgState {
@@ -58,7 +54,7 @@ impl PartialEq for JsMsgState {
             (None, None) => true,
             _ => false,
         };
-        same_ctx && (self.acked, self.no_destroy, self.seq, self.time) == (o.acked, o.no_destroy, o.seq, o.time)
+        same_ctx && (self.acked, self.no_destroy) == (o.acked, o.no_destroy)
     }
 }
 

@@ -404,3 +404,21 @@ fn pull_and_push_survive_a_server_restart() {
     assert_eq!(push.next_msg(5000).unwrap().data(), b"after");
     drop(srv);
 }
+
+#[test]
+fn drain_deletes_the_consumer_the_library_created() {
+    let dir = TempDir::new("js-drain");
+    let srv = js_server(&dir);
+    let (c, ctx) = setup(&srv.url());
+    add_stream(&ctx, "D", &["d"]);
+    publish(&c, "d", 2);
+    let sub = pull_sub(&ctx, "d", Some("dd"));
+    assert_eq!(fetch_n(&sub, 2, 2000).unwrap().len(), 2);
+    c.drain_subscription(&sub, 0).unwrap();
+    sub.wait_drain_completion(5000).unwrap();
+    assert_eq!(cons::info(&ctx, "D", "dd").unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
+    // Destroy alone (no Unsubscribe) keeps it.
+    let keep = pull_sub(&ctx, "d", Some("keep"));
+    c.unsubscribe(&keep, None).unwrap();
+    assert!(cons::info(&ctx, "D", "keep").is_ok());
+}
