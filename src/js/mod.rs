@@ -17,4 +17,4 @@ pub mod sub_consumer;
 pub mod subscribe;
 
 pub use api::{ApiError, JsError, JsResult};
-pub use context::{Context, ContextOptions};
+pub use context::{Context, ContextOptions, InfoOptions, PurgeOptions};
