@@ -417,7 +417,7 @@ fn bind(msg: &mut Msg, ctx: &Arc<AckContext>, ack_none: bool) {
 }
 
 fn is_empty(s: &Option<String>) -> bool {
-    s.as_deref().is_none_or(str::is_empty)
+    s.as_deref().unwrap_or("").is_empty()
 }
 
 fn inv<T>(text: impl Into<String>) -> JsResult<T> {
