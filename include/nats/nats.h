@@ -29,6 +29,23 @@
                                                               NATS_VERSION_NUMBER, \
                                                               NATS_VERSION_STRING)
 
+/** Header carrying the payload size of messages delivered without payload (consumers
+ *  with `HeadersOnly`). */
+#define JSMsgSize "Nats-Msg-Size"
+/** Header asking a stream with `AllowRollup` to remove older messages when storing this one. */
+#define JSMsgRollup "Nats-Rollup"
+/** Value of #JSMsgRollup: remove the older messages of this message's subject. */
+#define JSMsgRollupSubject "sub"
+/** Value of #JSMsgRollup: remove the older messages of every subject. */
+#define JSMsgRollupAll "all"
+/** Headers of republished messages and direct get replies: stream, sequence, previous
+ *  sequence, time stamp and subject of the stored message. */
+#define JSStream "Nats-Stream"
+#define JSSequence "Nats-Sequence"
+#define JSLastSequence "Nats-Last-Sequence"
+#define JSTimeStamp "Nats-Time-Stamp"
+#define JSSubject "Nats-Subject"
+
 
 /**
  * How long a stream keeps its messages.
@@ -956,24 +973,6 @@ typedef struct kvPurgeOptions {
 } kvPurgeOptions;
 
 /**
- * Messages a stream lost (for instance after a storage failure).
- */
-typedef struct jsLostStreamData {
-    /**
-     * Sequences of the lost messages (`MsgsLen` of them).
-     */
-    uint64_t *Msgs;
-    /**
-     * Number of sequences in `Msgs`.
-     */
-    int MsgsLen;
-    /**
-     * Total size of the lost messages.
-     */
-    uint64_t Bytes;
-} jsLostStreamData;
-
-/**
  * A subject of a stream and how many messages it holds.
  */
 typedef struct jsStreamStateSubject {
@@ -1000,6 +999,24 @@ typedef struct jsStreamStateSubjects {
      */
     int Count;
 } jsStreamStateSubjects;
+
+/**
+ * Messages a stream lost (for instance after a storage failure).
+ */
+typedef struct jsLostStreamData {
+    /**
+     * Sequences of the lost messages (`MsgsLen` of them).
+     */
+    uint64_t *Msgs;
+    /**
+     * Number of sequences in `Msgs`.
+     */
+    int MsgsLen;
+    /**
+     * Total size of the lost messages.
+     */
+    uint64_t Bytes;
+} jsLostStreamData;
 
 /**
  * The state of a stream. Times are nanoseconds since the epoch (UTC).
@@ -1192,39 +1209,6 @@ typedef struct jsStreamNamesList {
      */
     int Count;
 } jsStreamNamesList;
-
-/**
- * Consumer sequences of the server and of this library when they disagree: messages may
- * have been missed.
- */
-typedef struct jsConsumerSequenceMismatch {
-    /**
-     * Stream sequence to resume from.
-     */
-    uint64_t Stream;
-    /**
-     * Last consumer sequence the library received.
-     */
-    uint64_t ConsumerClient;
-    /**
-     * Last consumer sequence the server sent.
-     */
-    uint64_t ConsumerServer;
-} jsConsumerSequenceMismatch;
-
-/**
- * A consumer sequence and the matching stream sequence.
- */
-typedef struct jsSequencePair {
-    /**
-     * Consumer sequence.
-     */
-    uint64_t Consumer;
-    /**
-     * Stream sequence.
-     */
-    uint64_t Stream;
-} jsSequencePair;
 
 /**
  * Sequences and time of the last activity of a consumer.
@@ -1455,6 +1439,20 @@ typedef struct jsAccountInfo {
 } jsAccountInfo;
 
 /**
+ * A consumer sequence and the matching stream sequence.
+ */
+typedef struct jsSequencePair {
+    /**
+     * Consumer sequence.
+     */
+    uint64_t Consumer;
+    /**
+     * Stream sequence.
+     */
+    uint64_t Stream;
+} jsSequencePair;
+
+/**
  * JetStream metadata of a received message (`natsMsg_GetMetaData`). The library allocates
  * it; free it with `jsMsgMetaData_Destroy`.
  */
@@ -1490,21 +1488,6 @@ typedef struct jsMsgMetaData {
 } jsMsgMetaData;
 
 /**
- * A list of entries, filled by the library in a caller's (usually stack) object.
- * `kvEntryList_Destroy` destroys the entries and the array, not the object.
- */
-typedef struct kvEntryList {
-    /**
-     * The entries (`Count` pointers).
-     */
-    kvEntry **Entries;
-    /**
-     * Number of pointers in `Entries`.
-     */
-    int Count;
-} kvEntryList;
-
-/**
  * A list of keys, filled by the library in a caller's (usually stack) object.
  * `kvKeysList_Destroy` frees the keys and the array, not the object.
  */
@@ -1518,6 +1501,40 @@ typedef struct kvKeysList {
      */
     int Count;
 } kvKeysList;
+
+/**
+ * Consumer sequences of the server and of this library when they disagree: messages may
+ * have been missed.
+ */
+typedef struct jsConsumerSequenceMismatch {
+    /**
+     * Stream sequence to resume from.
+     */
+    uint64_t Stream;
+    /**
+     * Last consumer sequence the library received.
+     */
+    uint64_t ConsumerClient;
+    /**
+     * Last consumer sequence the server sent.
+     */
+    uint64_t ConsumerServer;
+} jsConsumerSequenceMismatch;
+
+/**
+ * A list of entries, filled by the library in a caller's (usually stack) object.
+ * `kvEntryList_Destroy` destroys the entries and the array, not the object.
+ */
+typedef struct kvEntryList {
+    /**
+     * The entries (`Count` pointers).
+     */
+    kvEntry **Entries;
+    /**
+     * Number of pointers in `Entries`.
+     */
+    int Count;
+} kvEntryList;
 
 #ifdef __cplusplus
 extern "C" {
@@ -2476,6 +2493,62 @@ natsStatus kvWatchOptions_Init(kvWatchOptions *opts);
  * minutes). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus kvPurgeOptions_Init(kvPurgeOptions *opts);
+
+/**
+ * Frees a stream information object, its configuration and everything it points to.
+ * NULL is ignored.
+ */
+void jsStreamInfo_Destroy(jsStreamInfo *si);
+
+/**
+ * Frees a list of stream information objects: every non-NULL element (as
+ * `jsStreamInfo_Destroy` does), then the list. NULL is ignored.
+ */
+void jsStreamInfoList_Destroy(jsStreamInfoList *list);
+
+/**
+ * Frees a list of stream names and its strings. NULL is ignored.
+ */
+void jsStreamNamesList_Destroy(jsStreamNamesList *list);
+
+/**
+ * Frees a consumer information object, its configuration and everything it points to.
+ * NULL is ignored.
+ */
+void jsConsumerInfo_Destroy(jsConsumerInfo *ci);
+
+/**
+ * Frees a list of consumer information objects: every non-NULL element (as
+ * `jsConsumerInfo_Destroy` does), then the list. NULL is ignored.
+ */
+void jsConsumerInfoList_Destroy(jsConsumerInfoList *list);
+
+/**
+ * Frees a list of consumer names and its strings. NULL is ignored.
+ */
+void jsConsumerNamesList_Destroy(jsConsumerNamesList *list);
+
+/**
+ * Frees an account information object and everything it points to. NULL is ignored.
+ */
+void jsAccountInfo_Destroy(jsAccountInfo *ai);
+
+/**
+ * Frees a publish acknowledgement. NULL is ignored.
+ */
+void jsPubAck_Destroy(jsPubAck *pubAck);
+
+/**
+ * Frees message metadata. NULL is ignored.
+ */
+void jsMsgMetaData_Destroy(jsMsgMetaData *meta);
+
+/**
+ * Frees the keys of a list the library filled and the array holding them; entries the
+ * application set to NULL (after taking them, to `free` later) are skipped. The list
+ * object itself (usually on the stack) is not freed: it is reset to empty. NULL is ignored.
+ */
+void kvKeysList_Destroy(kvKeysList *list);
 
 #ifdef __cplusplus
 }  // extern "C"
