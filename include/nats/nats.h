@@ -697,7 +697,7 @@ typedef struct jsConsumerConfig {
      */
     const char *Description;
     /**
-     * Which message is delivered first.
+     * Which message is delivered first (-1: not set, the server's default).
      */
     jsDeliverPolicy DeliverPolicy;
     /**
@@ -709,7 +709,7 @@ typedef struct jsConsumerConfig {
      */
     int64_t OptStartTime;
     /**
-     * How messages are acknowledged.
+     * How messages are acknowledged (-1: not set, the server's default).
      */
     jsAckPolicy AckPolicy;
     /**
@@ -733,7 +733,7 @@ typedef struct jsConsumerConfig {
      */
     const char *FilterSubject;
     /**
-     * Pace of delivery of stored messages.
+     * Pace of delivery of stored messages (-1: not set, the server's default).
      */
     jsReplayPolicy ReplayPolicy;
     /**
@@ -2413,6 +2413,17 @@ natsStatus natsSubscription_DrainCompletionStatus(natsSubscription *sub);
 natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnCompleteCB cb, void *closure);
 
 /**
+ * Creates a JetStream context on `nc`. `opts` may be NULL (defaults: prefix "$JS.API",
+ * Wait 5000 ms); its strings are copied. Free the context with `jsCtx_Destroy`.
+ */
+natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts);
+
+/**
+ * Destroys a JetStream context (NULL: nothing). The connection stays open.
+ */
+void jsCtx_Destroy(jsCtx *js);
+
+/**
  * Initializes JetStream context options: everything zero or NULL, which selects the
  * defaults (prefix "$JS.API", wait 5 seconds, stall wait 200 ms). NULL gives
  * `NATS_INVALID_ARG`.
@@ -2454,9 +2465,10 @@ natsStatus jsRePublish_Init(jsRePublish *rp);
 natsStatus jsDirectGetMsgOptions_Init(jsDirectGetMsgOptions *opts);
 
 /**
- * Initializes a consumer configuration: everything zero or NULL, that is deliver all,
- * explicit acknowledgements, instant replay and the server's defaults for the rest.
- * NULL gives `NATS_INVALID_ARG`.
+ * Initializes a consumer configuration: `DeliverPolicy`, `AckPolicy` and `ReplayPolicy`
+ * are -1, meaning "not set" (the server's defaults apply: deliver all, explicit
+ * acknowledgements, instant replay); everything else is zero or NULL, also leaving the
+ * choice to the server. NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsConsumerConfig_Init(jsConsumerConfig *cc);
 
@@ -2468,7 +2480,7 @@ natsStatus jsPubOptions_Init(jsPubOptions *opts);
 
 /**
  * Initializes subscribe options: everything zero or NULL, the consumer configuration as
- * `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+ * `jsConsumerConfig_Init` leaves it (policies -1, "not set"). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsSubOptions_Init(jsSubOptions *opts);
 

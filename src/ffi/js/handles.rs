@@ -7,7 +7,7 @@
 
 /// A JetStream context: the connection plus prefix, domain and timeouts (opaque).
 pub struct jsCtx {
-    _placeholder: (),
+    pub(crate) ctx: crate::js::Context,
 }
 
 /// A Key/Value bucket (opaque).

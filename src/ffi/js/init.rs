@@ -2,7 +2,9 @@
 //! caller's stack) to nats.c's defaults. The memory may hold garbage before, so it is
 //! written whole, never read.
 
-use super::enums::{jsDiscardPolicy, jsRetentionPolicy, jsStorageType};
+use super::enums::{
+    jsAckPolicyRaw, jsDeliverPolicyRaw, jsDiscardPolicy, jsReplayPolicyRaw, jsRetentionPolicy, jsStorageType,
+};
 use super::types_consumer::{jsConsumerConfig, jsSubOptions};
 use super::types_context::{jsDirectGetMsgOptions, jsFetchRequest, jsOptions};
 use super::types_kv::{kvConfig, kvPurgeOptions, kvWatchOptions};
@@ -81,12 +83,25 @@ pub extern "C" fn jsDirectGetMsgOptions_Init(opts: *mut jsDirectGetMsgOptions) -
     init("jsDirectGetMsgOptions_Init", opts, "options", jsDirectGetMsgOptions::default)
 }
 
-/// Initializes a consumer configuration: everything zero or NULL, that is deliver all,
-/// explicit acknowledgements, instant replay and the server's defaults for the rest.
-/// NULL gives `NATS_INVALID_ARG`.
+/// A consumer configuration with nothing set: the three policies are -1 ("not set", so
+/// the server's defaults apply: deliver all, explicit acknowledgements, instant replay),
+/// everything else zero or NULL.
+fn unset_consumer_config() -> jsConsumerConfig {
+    jsConsumerConfig {
+        DeliverPolicy: jsDeliverPolicyRaw::UNSET,
+        AckPolicy: jsAckPolicyRaw::UNSET,
+        ReplayPolicy: jsReplayPolicyRaw::UNSET,
+        ..Default::default()
+    }
+}
+
+/// Initializes a consumer configuration: `DeliverPolicy`, `AckPolicy` and `ReplayPolicy`
+/// are -1, meaning "not set" (the server's defaults apply: deliver all, explicit
+/// acknowledgements, instant replay); everything else is zero or NULL, also leaving the
+/// choice to the server. NULL gives `NATS_INVALID_ARG`.
 #[unsafe(no_mangle)]
 pub extern "C" fn jsConsumerConfig_Init(cc: *mut jsConsumerConfig) -> natsStatus {
-    init("jsConsumerConfig_Init", cc, "configuration", jsConsumerConfig::default)
+    init("jsConsumerConfig_Init", cc, "configuration", unset_consumer_config)
 }
 
 /// Initializes publish options: everything zero or NULL (wait as the context, no
@@ -97,10 +112,10 @@ pub extern "C" fn jsPubOptions_Init(opts: *mut jsPubOptions) -> natsStatus {
 }
 
 /// Initializes subscribe options: everything zero or NULL, the consumer configuration as
-/// `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+/// `jsConsumerConfig_Init` leaves it (policies -1, "not set"). NULL gives `NATS_INVALID_ARG`.
 #[unsafe(no_mangle)]
 pub extern "C" fn jsSubOptions_Init(opts: *mut jsSubOptions) -> natsStatus {
-    init("jsSubOptions_Init", opts, "options", jsSubOptions::default)
+    init("jsSubOptions_Init", opts, "options", || jsSubOptions { Config: unset_consumer_config(), ..Default::default() })
 }
 
 /// Initializes fetch request options: everything zero. NULL gives `NATS_INVALID_ARG`.
@@ -133,7 +148,6 @@ pub extern "C" fn kvPurgeOptions_Init(opts: *mut kvPurgeOptions) -> natsStatus {
 mod tests {
     use super::*;
     use crate::ffi::boundary::with_last_error;
-    use crate::ffi::js::{jsAckPolicy, jsDeliverPolicy};
     use std::mem::MaybeUninit;
 
     /// Runs an Init function on garbage memory and returns the result.
@@ -161,11 +175,12 @@ mod tests {
     #[test]
     fn other_inits_zero_everything() {
         let cc = init_garbage(jsConsumerConfig_Init);
-        assert_eq!(cc.DeliverPolicy.get().unwrap(), jsDeliverPolicy::js_DeliverAll);
-        assert_eq!(cc.AckPolicy.get().unwrap(), jsAckPolicy::js_AckExplicit);
+        assert_eq!((cc.DeliverPolicy.0, cc.AckPolicy.0, cc.ReplayPolicy.0), (-1, -1, -1));
+        assert_eq!(cc.DeliverPolicy.get_opt().unwrap(), None);
         assert!(cc.Durable.is_null() && cc.BackOff.is_null() && cc.AckWait == 0 && !cc.FlowControl);
         let so = init_garbage(jsSubOptions_Init);
         assert!(so.Stream.is_null() && !so.ManualAck && !so.Ordered && so.Config.MaxDeliver == 0);
+        assert_eq!((so.Config.DeliverPolicy.0, so.Config.AckPolicy.0, so.Config.ReplayPolicy.0), (-1, -1, -1));
         let o = init_garbage(jsOptions_Init);
         assert!(o.Prefix.is_null() && o.Wait == 0 && o.PublishAsync.AckHandler.is_none());
         assert!(o.PublishAsync.ErrHandler.is_none() && !o.Stream.Info.DeletedDetails && o.Stream.Purge.Keep == 0);
