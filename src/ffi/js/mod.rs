@@ -23,6 +23,8 @@ pub mod init;
 pub mod owned;
 pub mod convert;
 pub mod destroy;
+pub mod jsmsg;
+pub mod subscribe;
 
 pub use enums::*;
 pub use handles::*;
