@@ -444,6 +444,9 @@ impl Loop {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.writable = false;
                     self.blocked_since.get_or_insert_with(Instant::now);
+                    // The socket is full: what of the taken chunk is still unwritten is what
+                    // `natsConnection_Buffered` reports besides the outgoing buffer.
+                    self.shared.lock().in_flight = self.pending.len() - self.pos;
                     return Ok(false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
