@@ -232,8 +232,9 @@ pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: 
 /// -1 for NULL or a closed connection.
 ///
 /// The event loop writes as soon as data is accepted, so on a connection whose socket takes
-/// everything this is 0, or close to 0, right after a publish (unlike nats.c, whose buffer
-/// holds data until its flusher runs). It is above 0 when bytes really wait: while the
+/// everything this drops back to 0 within moments of a publish (unlike nats.c, whose buffer
+/// holds data until its flusher runs): it may count the last publishes only until the event
+/// loop has written them. It stays above 0 while bytes really wait: while the
 /// connection is reconnecting (publishes held in the reconnect buffer for the next server,
 /// up to `natsOptions_SetReconnectBufSize`), and when the socket cannot take more (a flood
 /// faster than the network, a server that does not read, a stopped server); then it stays
