@@ -95,24 +95,52 @@ static void check_sync_limit(void)
     natsConnection_Destroy(nc);
 }
 
+/* Inside the handler of the last message allowed by the limit, the
+ * subscription is still valid (it closes when the handler returns). */
+typedef struct {
+    test_counter c;
+    atomic_int last_valid;
+    atomic_int last_stats;
+    atomic_llong last_delivered;
+} limit_probe;
+
+static void probing_handler(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    limit_probe *p = closure;
+    if (atomic_load(&p->c.calls) == 2) {
+        int64_t d = 0;
+        atomic_store(&p->last_valid, natsSubscription_IsValid(sub) ? 1 : 0);
+        atomic_store(&p->last_stats, (int)natsSubscription_GetDelivered(sub, &d));
+        atomic_store(&p->last_delivered, (long long)d);
+    }
+    test_counting_handler(nc, sub, msg, &p->c);
+}
+
 static void check_async_limit(void)
 {
     natsConnection *nc = test_connect(g_srv.url);
     natsSubscription *sub = NULL;
+    static limit_probe p;
+    memset(&p, 0, sizeof(p));
+    atomic_store(&p.last_valid, -1);
+    atomic_store(&p.last_stats, -1);
     test_counter c;
     memset(&c, 0, sizeof(c));
 
-    CHECK_OK(natsConnection_Subscribe(&sub, nc, "status.async", test_counting_handler, &c));
+    CHECK_OK(natsConnection_Subscribe(&sub, nc, "status.async", probing_handler, &p));
     CHECK_OK(natsSubscription_AutoUnsubscribe(sub, 3));
     test_publish_n(nc, "status.async", 5, "x");
-    CHECK(WAIT_FOR(atomic_load(&c.calls) == 3, 5000));
+    CHECK(WAIT_FOR(atomic_load(&p.c.calls) == 3, 5000));
     CHECK(WAIT_FOR(!natsSubscription_IsValid(sub), 5000));
+    CHECK_EQ(atomic_load(&p.last_valid), 1);
+    CHECK_EQ(atomic_load(&p.last_stats), NATS_OK);
+    CHECK_EQ(atomic_load(&p.last_delivered), 3);
 
     check_after_limit(sub);
     CHECK_STATUS(natsSubscription_SetOnCompleteCB(sub, test_counting_complete, &c),
                  NATS_INVALID_SUBSCRIPTION);
     test_sleep_ms(50);
-    CHECK_EQ(atomic_load(&c.calls), 3);
+    CHECK_EQ(atomic_load(&p.c.calls), 3);
     natsSubscription_Destroy(sub);
     natsConnection_Destroy(nc);
 }

@@ -579,7 +579,7 @@ impl Subscription {
 
     pub fn is_valid(&self) -> bool {
         let st = self.lock();
-        let reached = st.max > 0 && st.delivered >= st.max;
+        let reached = st.max > 0 && st.delivered >= st.max && st.in_handler.is_none();
         match st.closed {
             None => !reached,
             // Still valid while messages allowed by the limit wait to be consumed.
@@ -603,7 +603,9 @@ impl Subscription {
     fn valid(st: &State) -> Result<()> {
         match st.closed {
             None => Ok(()),
-            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max => Ok(()),
+            // Valid until the last message allowed by the limit was handed out and, for an
+            // async subscription, its handler returned (as nats.c).
+            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max || st.in_handler.is_some() => Ok(()),
             Some(r) => Err(invalid_error(r)),
         }
     }
