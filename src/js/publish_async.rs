@@ -533,18 +533,24 @@ impl Publisher {
                 continue;
             }
             std::mem::swap(&mut batch, &mut st.done);
+            let Some(h) = &self.handler else {
+                // Nobody to tell: the whole batch leaves the window at once (one wake-up
+                // for a stalled publisher instead of one per ack).
+                let n = batch.len();
+                self.finish(&mut st, n);
+                drop(st);
+                batch.clear();
+                st = self.lock();
+                continue;
+            };
             drop(st);
             while let Some((msg, outcome)) = batch.pop_front() {
                 let result = match outcome {
                     Outcome::Reply(r) => parse_pub_ack(&r),
                     Outcome::Failed(e) => Err(e),
                 };
-                match &self.handler {
-                    Some(h) => {
-                        let _ = catch_unwind(AssertUnwindSafe(|| h(self.handle, msg, result)));
-                    }
-                    None => drop(msg),
-                }
+                let _ = catch_unwind(AssertUnwindSafe(|| h(self.handle, msg, result)));
+                // The slot leaves the window once its handler returned (as in nats.c).
                 let mut s = self.lock();
                 self.finish(&mut s, 1);
                 if s.closed {
@@ -563,6 +569,13 @@ impl Router for Publisher {
         let Some(id) = std::str::from_utf8(token).ok().and_then(|t| t.parse::<u64>().ok()) else { return };
         let mut st = self.lock();
         match st.slots.remove(&id) {
+            Some(Slot::Pending(m)) if self.handler.is_none() => {
+                // Nobody to tell: the message leaves the window here, without waking
+                // the ack thread (the messages are dropped after the lock).
+                self.finish(&mut st, 1);
+                drop(st);
+                drop((m, msg));
+            }
             Some(Slot::Pending(m)) => {
                 st.done.push_back((m, Outcome::Reply(msg)));
                 self.wake_worker(&mut st);
