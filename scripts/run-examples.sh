@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher, and js_publish (JetStream). Registered as a ctest test
-# by the root CMakeLists.txt.
+# async_subscriber + publisher, and (JetStream) js_publish and js_consume. Registered as a
+# ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/nats-server.sh"
 work=$(mktemp -d /tmp/rnats-examples.XXXXXX)
 trap 'stop_nats_server; rm -rf "$work"' EXIT
-start_nats_server "$work/nats-server.log"
+start_nats_server "$work/nats-server.log" -js -sd "$work/js"
 
 wait_for() { # FILE TEXT: wait until the program printed TEXT
     for _ in $(seq 1 100); do
@@ -38,10 +38,14 @@ wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
 
-# JetStream: a server with JetStream enabled, storing under the work directory.
-stop_nats_server
-start_nats_server "$work/nats-server-js.log" -js -sd "$work/js"
+# JetStream (the server runs with -js, storing under the work directory): publish.
 "$dir/js_publish" "$NATS_URL" demo.js 100 > "$work/js_publish.out" 2>&1 || { cat "$work/js_publish.out"; exit 1; }
 cat "$work/js_publish.out"
 grep -q "async: 100 acknowledged, 0 failed" "$work/js_publish.out"
+# JetStream: store and consume with a pull subscription (a second run gets only new ones).
+"$dir/js_consume" "$NATS_URL" DEMO demo.orders 6 > "$work/js.out"
+cat "$work/js.out"
+grep -q "consumed 6 messages" "$work/js.out"
+"$dir/js_consume" "$NATS_URL" DEMO demo.orders 2 > "$work/js2.out"
+grep -q '^\[1\] order 1 (stream sequence 7' "$work/js2.out"
 echo "run-examples: all examples worked"

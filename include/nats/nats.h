@@ -2616,6 +2616,107 @@ natsStatus js_PublishAsyncComplete(jsCtx *js, jsPubOptions *opts);
  */
 natsStatus js_PublishAsyncGetPendingList(natsMsgList *pending, jsCtx *js);
 
+/**
+ * Acknowledges a message of a JetStream subscription (`+ACK` to its reply subject). A
+ * message already acknowledged is left alone (NATS_OK); a message that did not come from
+ * a JetStream subscription gives NATS_ILLEGAL_STATE. With `opts->Wait` set, waits that
+ * long for the server's confirmation.
+ */
+natsStatus natsMsg_Ack(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Acknowledges and waits for the server's confirmation (up to `opts->Wait`, else the
+ * context's wait): NATS_TIMEOUT when none came.
+ */
+natsStatus natsMsg_AckSync(natsMsg *msg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Negative acknowledgement (`-NAK`): the server redelivers the message.
+ */
+natsStatus natsMsg_Nak(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Negative acknowledgement asking for redelivery after `delay` milliseconds.
+ */
+natsStatus natsMsg_NakWithDelay(natsMsg *msg, int64_t delay, jsOptions *opts);
+
+/**
+ * Tells the server the message is being worked on (`+WPI`): resets its redelivery timer.
+ * Not final: the message can still be acknowledged afterwards.
+ */
+natsStatus natsMsg_InProgress(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Terminates the message (`+TERM`): never redelivered.
+ */
+natsStatus natsMsg_Term(natsMsg *msg, jsOptions *opts);
+
+/**
+ * The metadata of a message received from a JetStream subscription (stream, consumer,
+ * sequences, delivery count, time, pending count), parsed from its reply subject; free
+ * it with `jsMsgMetaData_Destroy`. NATS_ILLEGAL_STATE for a message that did not come from
+ * a JetStream subscription, NATS_ERR for a reply subject that is not JetStream metadata.
+ */
+natsStatus natsMsg_GetMetaData(jsMsgMetaData **new_meta, natsMsg *msg);
+
+/**
+ * Creates an asynchronous JetStream push subscription on `subject`: looks up the stream
+ * by subject (unless `subOpts->Stream` is given), binds to `subOpts->Consumer` (or the
+ * durable) when it exists, else creates the consumer. `cb` runs on a delivery thread for
+ * every message; unless `subOpts->ManualAck` (or an AckNone / ordered consumer) the
+ * library acknowledges each message after `cb` returns. Heartbeats and flow control are
+ * handled by the library; missed heartbeats go to the error handler
+ * (NATS_MISSED_HEARTBEAT). A consumer the library created is deleted by
+ * `natsSubscription_Unsubscribe` or a completed drain, not by `natsSubscription_Destroy`.
+ * `opts`, `subOpts` and `errCode` may be NULL; `*errCode` gets the server's error code.
+ */
+natsStatus js_Subscribe(natsSubscription **sub, jsCtx *js, const char *subject, natsMsgHandler cb, void *cbClosure, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Creates a synchronous JetStream push subscription (read with
+ * `natsSubscription_NextMsg`; acknowledge with `natsMsg_Ack` and friends). See
+ * `js_Subscribe` for the consumer rules. NextMsg returns NATS_MISMATCH once when a
+ * heartbeat shows a consumer sequence mismatch.
+ */
+natsStatus js_SubscribeSync(natsSubscription **sub, jsCtx *js, const char *subject, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Creates a pull subscription: messages come only with `natsSubscription_Fetch` /
+ * `natsSubscription_FetchRequest` (NextMsg gives NATS_INVALID_SUBSCRIPTION). `durable`
+ * may be NULL (an ephemeral consumer); it cannot contain '.', ' ', '*' or '>'.
+ */
+natsStatus js_PullSubscribe(natsSubscription **sub, jsCtx *js, const char *subject, const char *durable, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Fetches up to `batch` messages of a pull subscription, waiting up to `timeout`
+ * milliseconds (required). Returns with fewer when the server says no more are there for
+ * now. NATS_TIMEOUT when none came in time; NATS_INVALID_SUBSCRIPTION for a subscription
+ * that is not a pull one; NATS_ERR with the server's description for other errors (e.g.
+ * the consumer was deleted). The list's messages and array belong to the caller
+ * (`natsMsgList_Destroy`).
+ */
+natsStatus natsSubscription_Fetch(natsMsgList *list, natsSubscription *sub, int batch, int64_t timeout, jsErrCode *errCode);
+
+/**
+ * Fetches with a full request: `Batch` (required), `MaxBytes`, `Expires` (nanoseconds;
+ * required unless `NoWait`), `NoWait` (NATS_NOT_FOUND when nothing is there), `Heartbeat`
+ * (NATS_MISSED_HEARTBEAT when the server's heartbeats stop).
+ */
+natsStatus natsSubscription_FetchRequest(natsMsgList *list, natsSubscription *sub, jsFetchRequest *request);
+
+/**
+ * The sequences of a consumer sequence mismatch seen in a heartbeat; NATS_NOT_FOUND while
+ * there is none, NATS_INVALID_SUBSCRIPTION for a subscription that is not a JetStream one.
+ */
+natsStatus natsSubscription_GetSequenceMismatch(jsConsumerSequenceMismatch *csm, natsSubscription *sub);
+
+/**
+ * The consumer information of a JetStream subscription's consumer (`CONSUMER.INFO`),
+ * freed with `jsConsumerInfo_Destroy`. NATS_INVALID_SUBSCRIPTION for a subscription that
+ * is not a JetStream one; NATS_NOT_FOUND when the consumer is gone.
+ */
+natsStatus natsSubscription_GetConsumerInfo(jsConsumerInfo **ci, natsSubscription *sub, jsOptions *opts, jsErrCode *errCode);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

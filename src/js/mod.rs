@@ -11,10 +11,15 @@
 //! Everything here works on owned Rust types; the C structs live in `ffi::js`.
 #![forbid(unsafe_code)]
 
+pub mod ack;
 pub mod api;
 pub mod context;
 pub mod publish;
 pub mod publish_async;
+pub mod meta;
+pub mod pull;
+pub mod sub_consumer;
+pub mod subscribe;
 
 pub use api::{ApiError, JsError, JsResult};
 pub use context::{Context, ContextOptions, InfoOptions, PurgeOptions};

@@ -25,6 +25,8 @@ pub mod owned;
 pub mod convert;
 pub mod destroy;
 pub mod publish;
+pub mod jsmsg;
+pub mod subscribe;
 
 pub use enums::*;
 pub use handles::*;
