@@ -2717,6 +2717,140 @@ natsStatus natsSubscription_GetSequenceMismatch(jsConsumerSequenceMismatch *csm,
  */
 natsStatus natsSubscription_GetConsumerInfo(jsConsumerInfo **ci, natsSubscription *sub, jsOptions *opts, jsErrCode *errCode);
 
+/**
+ * Creates a stream from `cfg` (required; its Name is required and may not contain '.',
+ * blanks or wildcards). `si` may be NULL; otherwise it receives the new stream's
+ * information, to free with `jsStreamInfo_Destroy`. `opts` may be NULL. A refusal by the
+ * server is NATS_ERR with the server's text and `*errCode` (when not NULL) set; without
+ * JetStream on the server, NATS_NO_RESPONDERS (errCode JSNotEnabledErr). Blocks up to the
+ * context's (or `opts`') Wait.
+ */
+natsStatus js_AddStream(jsStreamInfo **si, jsCtx *js, jsStreamConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Updates a stream with `cfg` (as js_AddStream). A stream that does not exist is
+ * NATS_NOT_FOUND (errCode JSStreamNotFoundErr).
+ */
+natsStatus js_UpdateStream(jsStreamInfo **si, jsCtx *js, jsStreamConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Purges the stream: everything, or what `opts->Stream.Purge` (or the context's purge
+ * options) select: a subject filter, up to (not including) a sequence, or keeping the
+ * last `Keep` messages (Sequence and Keep together are NATS_INVALID_ARG). A missing
+ * stream is NATS_NOT_FOUND.
+ */
+natsStatus js_PurgeStream(jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Deletes the stream and its messages. A missing stream is NATS_NOT_FOUND.
+ */
+natsStatus js_DeleteStream(jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Information about the stream, to free with `jsStreamInfo_Destroy`. With
+ * `opts->Stream.Info.DeletedDetails` the deleted sequences are included; with
+ * `opts->Stream.Info.SubjectsFilter` the message count of every matching subject (all
+ * pages of them). A missing stream is NATS_NOT_FOUND (errCode JSStreamNotFoundErr).
+ */
+natsStatus js_GetStreamInfo(jsStreamInfo **si, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The information of every stream (all pages), or of the streams with a subject
+ * matching `opts->Stream.Info.SubjectsFilter`; free with `jsStreamInfoList_Destroy`. No
+ * stream is NATS_NOT_FOUND.
+ */
+natsStatus js_Streams(jsStreamInfoList **list, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The names of every stream (all pages), or of the streams with a subject matching
+ * `opts->Stream.Info.SubjectsFilter`; free with `jsStreamNamesList_Destroy`. No stream is
+ * NATS_NOT_FOUND.
+ */
+natsStatus js_StreamNames(jsStreamNamesList **list, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The message stored at `seq` (at least 1) in the stream: subject, headers, data, and
+ * its sequence and time (natsMsg_GetSequence, natsMsg_GetTime). Free it with
+ * `natsMsg_Destroy`. A missing message is NATS_NOT_FOUND (errCode JSNoMessageFoundErr).
+ */
+natsStatus js_GetMsg(natsMsg **msg, jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The last message stored on `subject` (required) in the stream, as js_GetMsg.
+ */
+natsStatus js_GetLastMsg(natsMsg **msg, jsCtx *js, const char *stream, const char *subject, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * A message read from any server holding the stream (the stream needs AllowDirect):
+ * the one at `dgOpts->Sequence`, the next one on `dgOpts->NextBySubject` from that
+ * sequence, or the last one on `dgOpts->LastBySubject`. `dgOpts` is required. The message
+ * keeps the reply's `Nats-Stream`, `Nats-Sequence`, `Nats-Time-Stamp`, `Nats-Subject`
+ * headers; its subject is the stored subject; natsMsg_GetSequence / natsMsg_GetTime
+ * work on it. No such message: NATS_NOT_FOUND.
+ */
+natsStatus js_DirectGetMsg(natsMsg **msg, jsCtx *js, const char *stream, jsOptions *opts, jsDirectGetMsgOptions *dgOpts);
+
+/**
+ * Deletes the message at `seq` from the stream (its content is not overwritten; see
+ * js_EraseMsg). A missing stream is NATS_NOT_FOUND; a missing message NATS_ERR with the
+ * server's text.
+ */
+natsStatus js_DeleteMsg(jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * As js_DeleteMsg, and the message's content is overwritten in storage.
+ */
+natsStatus js_EraseMsg(jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Creates a consumer on the stream from `cfg` (required). With `cfg->Name` the consumer
+ * is created by name (and filter subject); with only `cfg->Durable`, as a durable;
+ * otherwise the server names an ephemeral consumer. An existing consumer is updated
+ * when the change is allowed. Names may not contain '.', ' ', '*' or '>'
+ * (NATS_INVALID_ARG, before any request). `ci` may be NULL; otherwise it receives the
+ * consumer's information, to free with `jsConsumerInfo_Destroy`. A refusal by the server
+ * is NATS_ERR with `*errCode` set.
+ */
+natsStatus js_AddConsumer(jsConsumerInfo **ci, jsCtx *js, const char *stream, jsConsumerConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Updates a durable consumer with `cfg`: `cfg->Durable` is required
+ * (NATS_INVALID_ARG otherwise); as js_AddConsumer.
+ */
+natsStatus js_UpdateConsumer(jsConsumerInfo **ci, jsCtx *js, const char *stream, jsConsumerConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Information about a consumer, to free with `jsConsumerInfo_Destroy`. A missing
+ * consumer is NATS_NOT_FOUND (errCode JSConsumerNotFoundErr); a missing stream NATS_ERR
+ * (errCode JSStreamNotFoundErr), as nats.c.
+ */
+natsStatus js_GetConsumerInfo(jsConsumerInfo **ci, jsCtx *js, const char *stream, const char *consumer, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Deletes a consumer. A missing stream or consumer is NATS_NOT_FOUND.
+ */
+natsStatus js_DeleteConsumer(jsCtx *js, const char *stream, const char *consumer, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The information of every consumer of the stream (all pages), to free with
+ * `jsConsumerInfoList_Destroy`. A missing stream, or none, is NATS_NOT_FOUND.
+ */
+natsStatus js_Consumers(jsConsumerInfoList **list, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The names of every consumer of the stream (all pages), to free with
+ * `jsConsumerNamesList_Destroy`. A missing stream, or none, is NATS_NOT_FOUND.
+ */
+natsStatus js_ConsumerNames(jsConsumerNamesList **list, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The account's JetStream usage (memory, storage, streams, consumers), limits, API
+ * statistics, domain and per-tier usage, to free with `jsAccountInfo_Destroy`. Without
+ * JetStream on the server: NATS_NO_RESPONDERS (errCode JSNotEnabledErr); an account
+ * without JetStream: NATS_ERR with the server's code.
+ */
+natsStatus js_GetAccountInfo(jsAccountInfo **ai, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -27,6 +27,9 @@ pub mod destroy;
 pub mod publish;
 pub mod jsmsg;
 pub mod subscribe;
+pub mod stream;
+pub mod consumer_mgmt;
+pub mod account;
 
 pub use enums::*;
 pub use handles::*;
