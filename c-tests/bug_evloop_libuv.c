@@ -2,8 +2,6 @@
  * nats.c 3.4.1 defects pinned here, with its libuv adapter (each case runs in a child
  * process, so that a crash is an ordinary failure):
  *
- * (a) a server frozen with SIGSTOP (no FIN, no answers) until the reconnect attempts
- *     are exhausted: the connection must close, detach once, and the loop end;
  * (b) the connection destroyed while the loop thread is inside
  *     natsConnection_ProcessReadEvent (a flood of messages), from another thread or from
  *     a message handler: nats.c does not keep the connection alive for the event in
@@ -19,7 +17,6 @@
 int main(void)
 {
     test_init("bug_evloop_libuv");
-    evl_run_case("(a) frozen server until reconnects are exhausted", evl_case_frozen_server);
     evl_run_case("(b) destroy while a read event is processed", evl_case_destroy_while_reading);
     evl_run_case("(c) the socket outlives polling on it", evl_case_socket_outlives_polling);
     return test_done();

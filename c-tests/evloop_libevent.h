@@ -35,6 +35,11 @@ static void evl_loop_free(void *loop)
     event_base_free((struct event_base *)loop);
 }
 
+static void evl_loop_nudge(void *loop)
+{
+    event_base_loopbreak((struct event_base *)loop);
+}
+
 #include "evloop_common.h"
 
 #endif

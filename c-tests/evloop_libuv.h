@@ -41,6 +41,11 @@ static void evl_loop_free(void *loop)
     free(loop);
 }
 
+static void evl_loop_nudge(void *loop)
+{
+    (void)loop; /* libuv's loop ends once its handles are closed: nothing to do */
+}
+
 #include "evloop_common.h"
 
 #endif

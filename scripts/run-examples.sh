@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher. Registered as a ctest test by the root CMakeLists.txt.
+# async_subscriber + publisher (and, when built, libevent_subscriber + libuv_publisher).
+# Registered as a ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -36,4 +37,16 @@ wait_for "$work/async.out" listening
 wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
+
+# The event loop examples, when they were built (libuv / libevent installed).
+if [ -x "$dir/libevent_subscriber" ] && [ -x "$dir/libuv_publisher" ]; then
+    "$dir/libevent_subscriber" "$NATS_URL" demo.loops 5 > "$work/loops.out" 2>&1 &
+    lp=$!
+    wait_for "$work/loops.out" listening
+    "$dir/libuv_publisher" "$NATS_URL" demo.loops 5
+    wait "$lp"
+    cat "$work/loops.out"
+    grep -q '^\[5\]' "$work/loops.out"
+    grep -q 'received 5 messages' "$work/loops.out"
+fi
 echo "run-examples: all examples worked"
