@@ -297,51 +297,29 @@ impl External {
     }
 
     /// After the helper thread found a server again: the new socket replaces the old one,
-    /// subscriptions and buffered publishes are queued, the loop attaches it. False when
-    /// the connection closed instead.
+    /// the loop attaches it, then subscriptions and buffered publishes are queued and the
+    /// (re)connected callback is posted. False when the connection closed instead.
     fn reconnected(&self, shared: &Arc<Shared>, est: Established, first: bool) -> bool {
         let installed = {
             let mut slot = lock(&self.io);
             let old = slot.lp.as_ref().map(|lp| Arc::clone(&lp.sock));
-            let installed = match slot.lp.as_mut() {
+            let r = match slot.lp.as_mut() {
                 Some(lp) => lp.install(est),
                 None => Loop::new(Arc::clone(shared), Driver::External, est).map(|lp| slot.lp = Some(lp)),
             };
-            let slot = &mut *slot;
-            match (installed, slot.lp.as_mut()) {
-                (Ok(()), Some(lp)) => Some(lp),
-                (r, _) => {
-                    let e = r.err().map_or_else(|| "no socket".to_string(), |e| e.to_string());
-                    shared.finish_close(Some(Error::new(
-                        natsStatus::NATS_SYS_ERROR,
-                        format!("cannot use the new socket: {e}"),
-                    )));
-                    slot.live = false;
-                    None
-                }
+            match (r, slot.lp.as_ref()) {
+                (Ok(()), Some(lp)) => Ok((lp.sock.as_raw_fd(), old)),
+                (Err(e), _) => Err(e.to_string()),
+                (Ok(()), None) => Err("no socket".to_string()),
             }
-            .map(|lp| {
-                let leftover = std::mem::take(&mut lp.leftover);
-                lp.after_connect(first);
-                let fd = lp.sock.as_raw_fd();
-                let parsed = if leftover.is_empty() {
-                    Ok(())
-                } else {
-                    lp.on_bytes(&leftover, leftover.len())
-                };
-                (fd, parsed)
-            })
-            .map(|(fd, parsed)| {
-                slot.live = true;
-                if let Err(e) = parsed {
-                    self.fail(shared, slot, e);
-                }
-                (fd, old)
-            })
         };
-        let Some((fd, old)) = installed else {
-            self.teardown();
-            return false;
+        let (fd, old) = match installed {
+            Ok(v) => v,
+            Err(e) => {
+                shared.finish_close(Some(Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot use the new socket: {e}"))));
+                self.teardown();
+                return false;
+            }
         };
         if let Err(e) = self.attach(shared, fd) {
             shared.finish_close(Some(e));
@@ -351,6 +329,19 @@ impl External {
         // The old socket closes only now: the new one cannot have taken its number while
         // the adapter may still have been watching it.
         drop(old);
+        {
+            let mut g = lock(&self.io);
+            let slot = &mut *g;
+            if let Some(lp) = slot.lp.as_mut() {
+                let leftover = std::mem::take(&mut lp.leftover);
+                lp.after_connect(first);
+                let parsed = if leftover.is_empty() { Ok(()) } else { lp.on_bytes(&leftover, leftover.len()) };
+                slot.live = true;
+                if let Err(e) = parsed {
+                    self.fail(shared, slot, e);
+                }
+            }
+        }
         self.want_write();
         true
     }
