@@ -23,6 +23,12 @@
 #ifndef RNATS_ADAPTERS_LIBUV_H
 #define RNATS_ADAPTERS_LIBUV_H
 
+/* uv.h needs the POSIX thread types a strict -std=c11 hides: effective when this header
+ * comes before any system header. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #define NATS_LIBUV_INCLUDE
 
 #include <stdbool.h>
