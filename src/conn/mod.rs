@@ -237,7 +237,7 @@ impl Connection {
                 sh.wake();
             }
             st.space_waiters += 1;
-            let wait: Duration = match deadline {
+            let wait = match deadline {
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
