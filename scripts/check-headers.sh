@@ -6,7 +6,9 @@
 #  3. every prototype, callback typedef, status enumerator and shared macro matches
 #     the reference nats.c 3.4.1 headers (scripts/check-signatures.py);
 #  4. README.md's API table lists what nats.h declares (scripts/api-table.py);
-#  5. the hand-written adapters in include/nats/adapters/ compile as C and C++.
+#  5. the JetStream / Key/Value structs and all enums have nats.c's layout and values
+#     (scripts/check-layout.py);
+#  6. the hand-written adapters in include/nats/adapters/ compile as C and C++.
 # Usage: scripts/check-headers.sh [--no-cargo]   (--no-cargo skips check 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,3 +77,6 @@ python3 scripts/check-signatures.py
 
 echo "-- README.md lists exactly the declared functions"
 python3 scripts/api-table.py --check
+
+echo "-- struct layouts and enum values match nats.c 3.4.1"
+python3 scripts/check-layout.py

@@ -15,3 +15,4 @@ pub mod reconnect;
 pub mod stats;
 pub mod subscription;
 pub mod sys;
+pub mod js;

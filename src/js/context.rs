@@ -13,13 +13,40 @@ pub const DEFAULT_API_PREFIX: &str = "$JS.API";
 /// The default time to wait for an API reply, in milliseconds (nats.c's 5 s).
 pub const DEFAULT_WAIT_MS: i64 = 5000;
 
-/// What a caller may set (jsOptions' Prefix, Domain, Wait). `None` / 0: keep the context's.
+/// jsOptions.Stream.Purge: what js_PurgeStream removes when the call does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeOptions {
+    pub subject: Option<String>,
+    /// Purge up to, not including, this sequence (0: not set).
+    pub sequence: u64,
+    /// Messages to keep (0: not set).
+    pub keep: u64,
+}
+
+impl PurgeOptions {
+    /// nats.c takes a call's purge options only when one of their fields is set.
+    pub fn is_set(&self) -> bool {
+        self.subject.is_some() || self.sequence > 0 || self.keep > 0
+    }
+}
+
+/// jsOptions.Stream.Info: what js_GetStreamInfo asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InfoOptions {
+    pub deleted_details: bool,
+    pub subjects_filter: Option<String>,
+}
+
+/// What a caller may set (jsOptions' Prefix, Domain, Wait, Stream.Purge, Stream.Info).
+/// `None` / 0: keep the context's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextOptions {
     pub prefix: Option<String>,
     pub domain: Option<String>,
     /// Milliseconds; <= 0 keeps the context's (or the default).
     pub wait_ms: i64,
+    pub purge: PurgeOptions,
+    pub info: InfoOptions,
 }
 
 /// A JetStream context (cheap to clone).
@@ -29,6 +56,8 @@ pub struct Context {
     /// Without a trailing dot, e.g. `$JS.API` or `$JS.hub.API`.
     prefix: String,
     wait_ms: i64,
+    purge: PurgeOptions,
+    info: InfoOptions,
 }
 
 impl std::fmt::Debug for Context {
@@ -63,7 +92,7 @@ impl Context {
     pub fn new(conn: Connection, opts: &ContextOptions) -> JsResult<Context> {
         let prefix = api_prefix(opts.prefix.as_deref(), opts.domain.as_deref())?;
         let wait_ms = if opts.wait_ms > 0 { opts.wait_ms } else { DEFAULT_WAIT_MS };
-        Ok(Context { conn, prefix, wait_ms })
+        Ok(Context { conn, prefix, wait_ms, purge: opts.purge.clone(), info: opts.info.clone() })
     }
 
     /// The context a call runs with when it passes its own options: a prefix or domain
@@ -77,6 +106,12 @@ impl Context {
         if o.wait_ms > 0 {
             c.wait_ms = o.wait_ms;
         }
+        // As nats.c: a call's purge options replace the context's when any is set; its
+        // info options always replace them.
+        if o.purge.is_set() {
+            c.purge = o.purge.clone();
+        }
+        c.info = o.info.clone();
         Ok(c)
     }
 
@@ -92,6 +127,16 @@ impl Context {
     /// Milliseconds to wait for an API reply.
     pub fn wait_ms(&self) -> i64 {
         self.wait_ms
+    }
+
+    /// The purge options in effect (jsOptions.Stream.Purge).
+    pub fn purge_options(&self) -> &PurgeOptions {
+        &self.purge
+    }
+
+    /// The stream info options in effect (jsOptions.Stream.Info).
+    pub fn info_options(&self) -> &InfoOptions {
+        &self.info
     }
 
     /// `<prefix>.<what>`, e.g. `api_subject("STREAM.INFO.ORDERS")`.

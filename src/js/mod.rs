@@ -12,4 +12,4 @@ pub mod api;
 pub mod context;
 
 pub use api::{ApiError, JsError, JsResult};
-pub use context::{Context, ContextOptions};
+pub use context::{Context, ContextOptions, InfoOptions, PurgeOptions};
