@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher, and js_consume. Registered as a ctest test by the root CMakeLists.txt.
+# async_subscriber + publisher, and (JetStream) js_publish and js_consume. Registered as a
+# ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -36,6 +37,11 @@ wait_for "$work/async.out" listening
 wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
+
+# JetStream (the server runs with -js, storing under the work directory): publish.
+"$dir/js_publish" "$NATS_URL" demo.js 100 > "$work/js_publish.out" 2>&1 || { cat "$work/js_publish.out"; exit 1; }
+cat "$work/js_publish.out"
+grep -q "async: 100 acknowledged, 0 failed" "$work/js_publish.out"
 # JetStream: store and consume with a pull subscription (a second run gets only new ones).
 "$dir/js_consume" "$NATS_URL" DEMO demo.orders 6 > "$work/js.out"
 cat "$work/js.out"
