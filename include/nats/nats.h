@@ -2737,6 +2737,18 @@ natsStatus natsMsg_Term(natsMsg *msg, jsOptions *opts);
 natsStatus natsMsg_GetMetaData(jsMsgMetaData **new_meta, natsMsg *msg);
 
 /**
+ * The stream sequence of a message got with `js_GetMsg` / `js_GetLastMsg` (0 for NULL and
+ * for other messages, as nats.c).
+ */
+uint64_t natsMsg_GetSequence(natsMsg *msg);
+
+/**
+ * The stream time (nanoseconds since the epoch, UTC) of a message got with `js_GetMsg` /
+ * `js_GetLastMsg` (0 for NULL and for other messages, as nats.c).
+ */
+int64_t natsMsg_GetTime(natsMsg *msg);
+
+/**
  * Creates an asynchronous JetStream push subscription on `subject`: looks up the stream
  * by subject (unless `subOpts->Stream` is given), binds to `subOpts->Consumer` (or the
  * durable) when it exists, else creates the consumer. `cb` runs on a delivery thread for
