@@ -3,7 +3,7 @@
 //! Headers are generated into `$OUT_DIR/include/nats/` on every build:
 //! - `nats.h`: cbindgen over `src/ffi/` (functions, opaque handles, callback typedefs),
 //!   configured by `cbindgen.toml`;
-//! - `status.h`: cbindgen over `src/status.rs` (`natsStatus`, `natsConnStatus`);
+//! - `status.h`: cbindgen over `src/status.rs` (`natsStatus`, `natsConnStatus`, `jsErrCode`);
 //! - `version.h`: written as text here (cbindgen cannot express the version macros).
 //!
 //! The committed copies in `include/nats/` must equal them: `tests/headers.rs` checks it
@@ -112,10 +112,37 @@ fn nats_h(root: &Path, out: &Path) -> String {
         write_if_changed(&path, &text);
         builder = builder.with_src(path);
     }
-    render(builder, "nats.h")
+    untag_references(&render(builder, "nats.h"))
 }
 
-/// status.h: the two enums of src/status.rs, nothing else from that file.
+/// cbindgen's "both" style gives every struct and enum a tag, as nats.c's header does
+/// (`typedef struct jsStreamConfig { ... } jsStreamConfig;`), but it then also writes
+/// `struct X *` wherever the type is used. Uses go back to the typedef name, so prototypes
+/// read exactly like nats.c's; only the `typedef` lines keep the tags.
+fn untag_references(header: &str) -> String {
+    let mut out = String::with_capacity(header.len());
+    for line in header.split_inclusive('\n') {
+        let code = line.trim_start();
+        let definition = code.starts_with("typedef struct ") || code.starts_with("typedef enum ");
+        if definition || code.starts_with('*') || code.starts_with("/*") {
+            out.push_str(line);
+            continue;
+        }
+        let mut rest = line;
+        while let Some(i) = rest.find("struct ") {
+            let word_start = !rest[..i].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+            out.push_str(&rest[..i]);
+            if !word_start {
+                out.push_str("struct ");
+            }
+            rest = &rest[i + "struct ".len()..];
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
+/// status.h: the three enums of src/status.rs, nothing else from that file.
 fn status_h(root: &Path) -> String {
     let mut config = base_config(root);
     config.include_guard = Some("RNATS_STATUS_H".into());
@@ -138,7 +165,7 @@ fn status_h(root: &Path) -> String {
          #endif\n"
             .into(),
     );
-    config.export.include = vec!["natsStatus".into(), "natsConnStatus".into()];
+    config.export.include = vec!["natsStatus".into(), "natsConnStatus".into(), "jsErrCode".into()];
     config.export.exclude.clear();
     // Only the enums: no constants, functions or other types from that file.
     config.export.item_types = vec![cbindgen::ItemType::Enums];

@@ -5,7 +5,9 @@
 #     <nats/nats.h>, the deprecated <nats.h> shim and with NATS_CONN_STATUS_NO_PREFIX;
 #  3. every prototype, callback typedef, status enumerator and shared macro matches
 #     the reference nats.c 3.4.1 headers (scripts/check-signatures.py);
-#  4. README.md's API table lists what nats.h declares (scripts/api-table.py).
+#  4. README.md's API table lists what nats.h declares (scripts/api-table.py);
+#  5. the JetStream / Key/Value structs and all enums have nats.c's layout and values
+#     (scripts/check-layout.py).
 # Usage: scripts/check-headers.sh [--no-cargo]   (--no-cargo skips check 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,3 +60,6 @@ python3 scripts/check-signatures.py
 
 echo "-- README.md lists exactly the declared functions"
 python3 scripts/api-table.py --check
+
+echo "-- struct layouts and enum values match nats.c 3.4.1"
+python3 scripts/check-layout.py

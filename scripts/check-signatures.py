@@ -6,7 +6,9 @@ function of the same name with the same return type and parameter types (whitesp
 comments do not matter; parameter names differing is only a warning, or an error with
 --strict-names). The same goes for the callback typedefs. natsStatus and natsConnStatus
 must have exactly the same enumerators with the same values, and every macro our headers
-share with the reference must expand to the same tokens.
+share with the reference must expand to the same tokens. Every type the reference declares
+(typedef names: structs, enums, opaque handles, callbacks) must be declared by ours too;
+the layout of the structs and enums is checked by check-layout.py.
 
 Both sides are run through the C preprocessor first (so comments, #if branches and
 NATS_EXTERN are handled as a compiler would); only declarations that come from the
@@ -35,6 +37,8 @@ TYPE_WORDS = {
     "bool", "_Bool", "const", "volatile", "struct", "enum", "union",
 }
 CHECKED_ENUMS = ("natsStatus", "natsConnStatus")
+# Reference types ours must all declare (typedef name prefixes).
+REQUIRED_TYPE_PREFIXES = ("js", "kv")
 SYSTEM_INCLUDES = ("stdlib.h", "stdint.h", "stdbool.h", "inttypes.h", "stdio.h")
 
 
@@ -173,6 +177,23 @@ def parse(tokens):
     return functions, callbacks, enums
 
 
+def typedef_names(tokens):
+    """Names declared by the typedefs among the tokens."""
+    names = set()
+    for st in statements(tokens):
+        if not st or st[0] != "typedef":
+            continue
+        body = st[1:]
+        for i in range(len(body) - 2):
+            if body[i] == "(" and body[i + 1] == "*":
+                names.add(body[i + 2])
+                break
+        else:
+            if re.match(r"[A-Za-z_]\w*$", body[-1]):
+                names.add(body[-1])
+    return names
+
+
 def enum_values(body):
     values, nxt = {}, 0
     for item in split_params(body):
@@ -225,8 +246,17 @@ def main():
     args = ap.parse_args()
 
     errors, warnings = [], []
-    our_fns, our_cbs, our_enums = parse(preprocess(args.cc, args.ours))
-    ref_fns, ref_cbs, ref_enums = parse(preprocess(args.cc, args.ref))
+    our_tokens, ref_tokens = preprocess(args.cc, args.ours), preprocess(args.cc, args.ref)
+    our_fns, our_cbs, our_enums = parse(our_tokens)
+    ref_fns, ref_cbs, ref_enums = parse(ref_tokens)
+
+    our_types, ref_types = typedef_names(our_tokens), typedef_names(ref_tokens)
+    notes = []
+    for name in sorted(ref_types - our_types):
+        # The JetStream / Key/Value types must all be there; the others are listed until
+        # the parts of the API that use them are written.
+        (errors if name.startswith(REQUIRED_TYPE_PREFIXES) else notes).append(
+            f"type {name}: declared by the reference header, not by ours")
 
     def compare(kind, name, ours, ref):
         if ref is None:
@@ -249,7 +279,7 @@ def main():
     for name, sig in our_cbs.items():
         compare("callback typedef", name, sig, ref_cbs.get(name))
 
-    for enum in CHECKED_ENUMS:
+    for enum in CHECKED_ENUMS + tuple(n for n in ref_enums if n not in CHECKED_ENUMS):
         ours, ref = our_enums.get(enum), ref_enums.get(enum)
         if ours is None or ref is None:
             errors.append(f"enum {enum}: missing from {'our' if ours is None else 'the reference'} headers")
@@ -279,6 +309,8 @@ def main():
         if ours != ref:
             errors.append(f"NATS_CONN_STATUS_NO_PREFIX: {n} is {ours} here, {ref} in the reference")
 
+    for n in notes:
+        print("note: " + n)
     for w in warnings:
         print("warning: " + w)
     for e in errors:
@@ -286,6 +318,8 @@ def main():
     print(f"check-signatures: {len(our_fns)} functions and {len(our_cbs)} callback typedefs compared "
           f"({len(set(our_fns) & set(ref_fns))} of {len(ref_fns)} reference functions declared), "
           f"{len(errors)} error(s), {len(warnings)} warning(s)")
+    print(f"check-signatures: {len(set(our_fns) & set(ref_fns))} of {len(ref_fns)} nats.c functions declared, "
+          f"{len(our_types & ref_types)} of {len(ref_types)} nats.c types")
     return 1 if errors else 0
 
 

@@ -31,6 +31,161 @@
 
 
 /**
+ * How long a stream keeps its messages.
+ */
+typedef enum jsRetentionPolicy {
+    /**
+     * Until a limit (message count, bytes, age) is reached. The default.
+     */
+    js_LimitsPolicy = 0,
+    /**
+     * Until every consumer interested in the message has acknowledged it.
+     */
+    js_InterestPolicy,
+    /**
+     * Until one consumer acknowledges it (work queue).
+     */
+    js_WorkQueuePolicy,
+} jsRetentionPolicy;
+
+/**
+ * What a stream does when a limit is reached.
+ */
+typedef enum jsDiscardPolicy {
+    /**
+     * Remove the oldest messages. The default.
+     */
+    js_DiscardOld = 0,
+    /**
+     * Refuse new messages.
+     */
+    js_DiscardNew,
+} jsDiscardPolicy;
+
+/**
+ * Where a stream stores its messages.
+ */
+typedef enum jsStorageType {
+    /**
+     * On disk. The default.
+     */
+    js_FileStorage = 0,
+    /**
+     * In memory only.
+     */
+    js_MemoryStorage,
+} jsStorageType;
+
+/**
+ * Which message a consumer delivers first.
+ */
+typedef enum jsDeliverPolicy {
+    /**
+     * The first message of the stream. The default.
+     */
+    js_DeliverAll = 0,
+    /**
+     * The last message of the stream.
+     */
+    js_DeliverLast,
+    /**
+     * Only messages stored after the consumer was created.
+     */
+    js_DeliverNew,
+    /**
+     * The message at `OptStartSeq`, then the following ones.
+     */
+    js_DeliverByStartSequence,
+    /**
+     * The first message at or after `OptStartTime` (nanoseconds since the epoch, UTC).
+     */
+    js_DeliverByStartTime,
+    /**
+     * The last message of every subject, then new ones.
+     */
+    js_DeliverLastPerSubject,
+} jsDeliverPolicy;
+
+/**
+ * How a consumer expects its messages to be acknowledged.
+ */
+typedef enum jsAckPolicy {
+    /**
+     * Every message must be acknowledged (or negatively acknowledged).
+     */
+    js_AckExplicit = 0,
+    /**
+     * No acknowledgement is expected.
+     */
+    js_AckNone,
+    /**
+     * Acknowledging a message acknowledges every earlier one too.
+     */
+    js_AckAll,
+} jsAckPolicy;
+
+/**
+ * The pace at which a consumer replays stored messages.
+ */
+typedef enum jsReplayPolicy {
+    /**
+     * As fast as possible.
+     */
+    js_ReplayInstant = 0,
+    /**
+     * With the time gaps the messages were stored with.
+     */
+    js_ReplayOriginal,
+} jsReplayPolicy;
+
+/**
+ * What a Key/Value entry records.
+ */
+typedef enum kvOperation {
+    /**
+     * Not known (not a Key/Value entry).
+     */
+    kvOp_Unknown = 0,
+    /**
+     * A value was put.
+     */
+    kvOp_Put,
+    /**
+     * The key was deleted (a delete marker).
+     */
+    kvOp_Delete,
+    /**
+     * The key was purged (a purge marker; older values are gone).
+     */
+    kvOp_Purge,
+} kvOperation;
+
+/**
+ * A JetStream context: the connection plus prefix, domain and timeouts (opaque).
+ */
+typedef struct jsCtx jsCtx;
+
+/**
+ * One entry of a Key/Value bucket: key, value, revision, operation (opaque).
+ */
+typedef struct kvEntry kvEntry;
+
+/**
+ * The status of a Key/Value bucket (opaque).
+ */
+typedef struct kvStatus kvStatus;
+
+/**
+ * A Key/Value bucket (opaque).
+ */
+typedef struct kvStore kvStore;
+
+/**
+ * A watcher of changes in a Key/Value bucket (opaque).
+ */
+typedef struct kvWatcher kvWatcher;
+
+/**
  * A connection to a NATS server (opaque).
  */
 typedef struct natsConnection natsConnection;
@@ -68,7 +223,7 @@ typedef char natsInbox;
 /**
  * A list of messages (as returned by batch APIs).
  */
-typedef struct {
+typedef struct natsMsgList {
     natsMsg **Msgs;
     int Count;
 } natsMsgList;
@@ -120,6 +275,1249 @@ typedef int64_t (*natsCustomReconnectDelayHandler)(natsConnection *nc, int attem
  * its last message handled).
  */
 typedef void (*natsOnCompleteCB)(void *closure);
+
+/**
+ * Acknowledgement of a stored message (`js_Publish`). The library allocates it; free it
+ * with `jsPubAck_Destroy`.
+ */
+typedef struct jsPubAck {
+    /**
+     * Stream that stored the message.
+     */
+    char *Stream;
+    /**
+     * Sequence of the message in the stream.
+     */
+    uint64_t Sequence;
+    /**
+     * JetStream domain (or NULL).
+     */
+    char *Domain;
+    /**
+     * The message was a duplicate (same message ID) and was not stored again.
+     */
+    bool Duplicate;
+} jsPubAck;
+
+/**
+ * An asynchronous publish that failed, given to the publish error callback.
+ */
+typedef struct jsPubAckErr {
+    /**
+     * The message that failed.
+     */
+    natsMsg *Msg;
+    /**
+     * The failure.
+     */
+    natsStatus Err;
+    /**
+     * The server's JetStream error code, when it gave one (0 otherwise).
+     */
+    jsErrCode ErrCode;
+    /**
+     * Description of the failure.
+     */
+    const char *ErrText;
+} jsPubAckErr;
+
+/**
+ * Callback for every asynchronous publish (`jsOptions.PublishAsync.AckHandler`): `pa` on
+ * success, `pae` on failure.
+ */
+typedef void (*jsPubAckHandler)(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure);
+
+/**
+ * Callback for an asynchronous publish that failed (`jsOptions.PublishAsync.ErrHandler`).
+ */
+typedef void (*jsPubAckErrHandler)(jsCtx *js, jsPubAckErr *pae, void *closure);
+
+/**
+ * Asynchronous publish options of a JetStream context (`jsOptions.PublishAsync`).
+ */
+typedef struct jsOptionsPublishAsync {
+    /**
+     * Maximum number of asynchronous publishes waiting for their acknowledgement.
+     */
+    int64_t MaxPending;
+    /**
+     * Called for every asynchronous publish, success or failure; when set, `ErrHandler`
+     * is not called.
+     */
+    jsPubAckHandler AckHandler;
+    /**
+     * User data given to `AckHandler`.
+     */
+    void *AckHandlerClosure;
+    /**
+     * Called for an asynchronous publish that failed or timed out.
+     */
+    jsPubAckErrHandler ErrHandler;
+    /**
+     * User data given to `ErrHandler`.
+     */
+    void *ErrHandlerClosure;
+    /**
+     * How long a publish waits when `MaxPending` are in flight, in milliseconds (default 200).
+     */
+    int64_t StallWait;
+} jsOptionsPublishAsync;
+
+/**
+ * Options of a stream purge (`jsOptions.Stream.Purge`). `Sequence` and `Keep` exclude
+ * each other.
+ */
+typedef struct jsOptionsStreamPurge {
+    /**
+     * Purge only messages on subjects matching this filter.
+     */
+    const char *Subject;
+    /**
+     * Purge messages below this sequence.
+     */
+    uint64_t Sequence;
+    /**
+     * Keep this many most recent messages.
+     */
+    uint64_t Keep;
+} jsOptionsStreamPurge;
+
+/**
+ * Options of a stream information request (`jsOptions.Stream.Info`).
+ */
+typedef struct jsOptionsStreamInfo {
+    /**
+     * Also return the sequences of deleted messages.
+     */
+    bool DeletedDetails;
+    /**
+     * Also return the message count of subjects matching this filter.
+     */
+    const char *SubjectsFilter;
+} jsOptionsStreamInfo;
+
+/**
+ * Stream options of a JetStream context (`jsOptions.Stream`).
+ */
+typedef struct jsOptionsStream {
+    /**
+     * Purge options.
+     */
+    jsOptionsStreamPurge Purge;
+    /**
+     * Information request options.
+     */
+    jsOptionsStreamInfo Info;
+} jsOptionsStream;
+
+/**
+ * Options of a JetStream context, or of one call. Strings belong to the caller.
+ * Initialize with `jsOptions_Init`.
+ */
+typedef struct jsOptions {
+    /**
+     * API subject prefix (default "$JS.API").
+     */
+    const char *Prefix;
+    /**
+     * JetStream domain: the prefix becomes "$JS.<domain>.API".
+     */
+    const char *Domain;
+    /**
+     * How long API requests wait for a reply, in milliseconds (default 5000).
+     */
+    int64_t Wait;
+    /**
+     * Asynchronous publish options.
+     */
+    jsOptionsPublishAsync PublishAsync;
+    /**
+     * Stream request options.
+     */
+    jsOptionsStream Stream;
+} jsOptions;
+
+/**
+ * Placement of a stream in a JetStream cluster. Strings belong to the caller.
+ * Initialize with `jsPlacement_Init`.
+ */
+typedef struct jsPlacement {
+    /**
+     * Cluster to place the stream in.
+     */
+    const char *Cluster;
+    /**
+     * Server tags the chosen servers must have (`TagsLen` strings).
+     */
+    const char **Tags;
+    /**
+     * Number of strings in `Tags`.
+     */
+    int TagsLen;
+} jsPlacement;
+
+/**
+ * Access to a stream of another account or domain. Strings belong to the caller.
+ * Initialize with `jsExternalStream_Init`.
+ */
+typedef struct jsExternalStream {
+    /**
+     * Subject prefix of the other JetStream API.
+     */
+    const char *APIPrefix;
+    /**
+     * Subject prefix under which the other side delivers.
+     */
+    const char *DeliverPrefix;
+} jsExternalStream;
+
+/**
+ * A stream a mirror or sourcing stream copies from. Strings belong to the caller.
+ * Initialize with `jsStreamSource_Init`.
+ */
+typedef struct jsStreamSource {
+    /**
+     * Name of the stream copied from.
+     */
+    const char *Name;
+    /**
+     * First sequence to copy.
+     */
+    uint64_t OptStartSeq;
+    /**
+     * First message time to copy, in nanoseconds since the epoch (UTC).
+     */
+    int64_t OptStartTime;
+    /**
+     * Copy only messages on subjects matching this filter.
+     */
+    const char *FilterSubject;
+    /**
+     * When the source is in another account or domain, how to reach it (or NULL).
+     */
+    jsExternalStream *External;
+} jsStreamSource;
+
+/**
+ * Republishing of stored messages to another subject. Strings belong to the caller.
+ * Initialize with `jsRePublish_Init`.
+ */
+typedef struct jsRePublish {
+    /**
+     * Subjects (of the stream) whose messages are republished.
+     */
+    const char *Source;
+    /**
+     * Subject the messages are republished to.
+     */
+    const char *Destination;
+    /**
+     * Republish only the headers, not the payload.
+     */
+    bool HeadersOnly;
+} jsRePublish;
+
+/**
+ * Configuration of a stream, given to `js_AddStream` / `js_UpdateStream` and returned in
+ * `jsStreamInfo`. In a caller's configuration every pointer belongs to the caller.
+ * Initialize with `jsStreamConfig_Init`; with no subjects, the name is the only subject.
+ */
+typedef struct jsStreamConfig {
+    /**
+     * Stream name.
+     */
+    const char *Name;
+    /**
+     * Free text describing the stream.
+     */
+    const char *Description;
+    /**
+     * Subjects the stream stores (`SubjectsLen` strings).
+     */
+    const char **Subjects;
+    /**
+     * Number of strings in `Subjects`.
+     */
+    int SubjectsLen;
+    /**
+     * When messages may be removed.
+     */
+    jsRetentionPolicy Retention;
+    /**
+     * Maximum number of consumers (-1: unlimited).
+     */
+    int64_t MaxConsumers;
+    /**
+     * Maximum number of messages (-1: unlimited).
+     */
+    int64_t MaxMsgs;
+    /**
+     * Maximum total size in bytes (-1: unlimited).
+     */
+    int64_t MaxBytes;
+    /**
+     * Maximum age of a message, in nanoseconds (0: unlimited).
+     */
+    int64_t MaxAge;
+    /**
+     * Maximum number of messages per subject (0 or -1: unlimited).
+     */
+    int64_t MaxMsgsPerSubject;
+    /**
+     * Maximum size of one message in bytes (-1: unlimited).
+     */
+    int32_t MaxMsgSize;
+    /**
+     * What to do when a limit is reached.
+     */
+    jsDiscardPolicy Discard;
+    /**
+     * Where messages are stored.
+     */
+    jsStorageType Storage;
+    /**
+     * Number of copies kept in a cluster.
+     */
+    int64_t Replicas;
+    /**
+     * Do not acknowledge published messages.
+     */
+    bool NoAck;
+    /**
+     * Name of the template that created the stream (read only).
+     */
+    const char *Template;
+    /**
+     * Window for duplicate detection by message ID, in nanoseconds.
+     */
+    int64_t Duplicates;
+    /**
+     * Where to place the stream in a cluster (or NULL).
+     */
+    jsPlacement *Placement;
+    /**
+     * The stream this one mirrors (or NULL).
+     */
+    jsStreamSource *Mirror;
+    /**
+     * Streams this one copies from (`SourcesLen` pointers).
+     */
+    jsStreamSource **Sources;
+    /**
+     * Number of pointers in `Sources`.
+     */
+    int SourcesLen;
+    /**
+     * Sealed: no message can be added, deleted or purged.
+     */
+    bool Sealed;
+    /**
+     * Messages cannot be deleted.
+     */
+    bool DenyDelete;
+    /**
+     * The stream cannot be purged.
+     */
+    bool DenyPurge;
+    /**
+     * A message with the rollup header may replace older messages.
+     */
+    bool AllowRollup;
+    /**
+     * Republish stored messages (or NULL).
+     */
+    jsRePublish *RePublish;
+    /**
+     * Any server holding the stream may answer direct get requests.
+     */
+    bool AllowDirect;
+    /**
+     * Mirrors of this stream answer direct get requests too.
+     */
+    bool MirrorDirect;
+    /**
+     * With `js_DiscardNew`, apply the per-subject limit to new messages too.
+     */
+    bool DiscardNewPerSubject;
+} jsStreamConfig;
+
+/**
+ * Options of `js_DirectGetMsg`, which any server holding the stream may answer (the stream
+ * needs `AllowDirect`). Initialize with `jsDirectGetMsgOptions_Init`.
+ */
+typedef struct jsDirectGetMsgOptions {
+    /**
+     * The message at this sequence.
+     */
+    uint64_t Sequence;
+    /**
+     * The first message on this subject from `Sequence` on.
+     */
+    const char *NextBySubject;
+    /**
+     * The last message on this subject.
+     */
+    const char *LastBySubject;
+} jsDirectGetMsgOptions;
+
+/**
+ * Configuration of a consumer, given to `js_AddConsumer` and the subscribe functions and
+ * returned in `jsConsumerInfo`. In a caller's configuration every pointer belongs to the
+ * caller. Durations are nanoseconds, times nanoseconds since the epoch (UTC).
+ * Initialize with `jsConsumerConfig_Init`.
+ */
+typedef struct jsConsumerConfig {
+    /**
+     * Consumer name.
+     */
+    const char *Name;
+    /**
+     * Durable name: the consumer outlives its subscriptions. Must not contain '.'.
+     */
+    const char *Durable;
+    /**
+     * Free text describing the consumer.
+     */
+    const char *Description;
+    /**
+     * Which message is delivered first.
+     */
+    jsDeliverPolicy DeliverPolicy;
+    /**
+     * First sequence, with `js_DeliverByStartSequence`.
+     */
+    uint64_t OptStartSeq;
+    /**
+     * First message time, with `js_DeliverByStartTime`.
+     */
+    int64_t OptStartTime;
+    /**
+     * How messages are acknowledged.
+     */
+    jsAckPolicy AckPolicy;
+    /**
+     * How long the server waits for an acknowledgement before redelivering.
+     */
+    int64_t AckWait;
+    /**
+     * Maximum number of deliveries of one message.
+     */
+    int64_t MaxDeliver;
+    /**
+     * Successive redelivery delays (`BackOffLen` of them).
+     */
+    int64_t *BackOff;
+    /**
+     * Number of delays in `BackOff`.
+     */
+    int BackOffLen;
+    /**
+     * Deliver only messages on subjects matching this filter.
+     */
+    const char *FilterSubject;
+    /**
+     * Pace of delivery of stored messages.
+     */
+    jsReplayPolicy ReplayPolicy;
+    /**
+     * Maximum delivery rate, in bits per second.
+     */
+    uint64_t RateLimit;
+    /**
+     * Percentage of acknowledgements sampled for advisories, such as "50".
+     */
+    const char *SampleFrequency;
+    /**
+     * Maximum number of waiting pull requests.
+     */
+    int64_t MaxWaiting;
+    /**
+     * Maximum number of messages delivered and not yet acknowledged.
+     */
+    int64_t MaxAckPending;
+    /**
+     * Push consumers: the server uses flow control.
+     */
+    bool FlowControl;
+    /**
+     * Interval of idle heartbeats sent by the server.
+     */
+    int64_t Heartbeat;
+    /**
+     * Deliver only headers, with the payload size in a `Nats-Msg-Size` header.
+     */
+    bool HeadersOnly;
+    /**
+     * Pull consumers: largest batch of one request.
+     */
+    int64_t MaxRequestBatch;
+    /**
+     * Pull consumers: longest expiry of one request.
+     */
+    int64_t MaxRequestExpires;
+    /**
+     * Pull consumers: largest byte limit of one request.
+     */
+    int64_t MaxRequestMaxBytes;
+    /**
+     * Push consumers: subject the messages are delivered to.
+     */
+    const char *DeliverSubject;
+    /**
+     * Push consumers: queue group of the delivery subscriptions.
+     */
+    const char *DeliverGroup;
+    /**
+     * How long an ephemeral consumer stays without interest before the server removes it.
+     */
+    int64_t InactiveThreshold;
+    /**
+     * Number of copies kept in a cluster (0: as the stream).
+     */
+    int64_t Replicas;
+    /**
+     * Keep the consumer state in memory.
+     */
+    bool MemoryStorage;
+} jsConsumerConfig;
+
+/**
+ * Options of one JetStream publish call. Strings belong to the caller and need only live
+ * for the call. Initialize with `jsPubOptions_Init`.
+ */
+typedef struct jsPubOptions {
+    /**
+     * How long to wait for the publish acknowledgement, in milliseconds (0: the context's wait).
+     */
+    int64_t MaxWait;
+    /**
+     * Message ID, used by the stream to drop duplicates.
+     */
+    const char *MsgId;
+    /**
+     * Stream name the acknowledgement must come from.
+     */
+    const char *ExpectStream;
+    /**
+     * Message ID the stream's last message must have.
+     */
+    const char *ExpectLastMsgId;
+    /**
+     * Sequence the stream's last message must have.
+     */
+    uint64_t ExpectLastSeq;
+    /**
+     * Sequence the last message on this subject must have.
+     */
+    uint64_t ExpectLastSubjectSeq;
+    /**
+     * The subject must have no message yet.
+     */
+    bool ExpectNoMessage;
+} jsPubOptions;
+
+/**
+ * Options of the JetStream subscribe functions. Strings belong to the caller and need only
+ * live for the call. Initialize with `jsSubOptions_Init`.
+ */
+typedef struct jsSubOptions {
+    /**
+     * Bind to this stream instead of looking it up by subject.
+     */
+    const char *Stream;
+    /**
+     * Bind to this existing consumer of `Stream` instead of creating one.
+     */
+    const char *Consumer;
+    /**
+     * Queue group name (also the durable name when `Config.Durable` is not set).
+     */
+    const char *Queue;
+    /**
+     * Asynchronous subscriptions: the application acknowledges, not the library after the
+     * callback.
+     */
+    bool ManualAck;
+    /**
+     * The consumer's configuration.
+     */
+    jsConsumerConfig Config;
+    /**
+     * An ordered consumer: in-order delivery, no acknowledgements, recreated on gaps.
+     */
+    bool Ordered;
+} jsSubOptions;
+
+/**
+ * Options of `natsSubscription_FetchRequest`. Initialize with `jsFetchRequest_Init`.
+ */
+typedef struct jsFetchRequest {
+    /**
+     * When the request expires, in nanoseconds.
+     */
+    int64_t Expires;
+    /**
+     * Maximum number of messages.
+     */
+    int Batch;
+    /**
+     * Maximum number of bytes (the request ends at whichever limit comes first).
+     */
+    int64_t MaxBytes;
+    /**
+     * Return at once when no message is available.
+     */
+    bool NoWait;
+    /**
+     * Interval of heartbeats the server sends while the request is open, in nanoseconds.
+     */
+    int64_t Heartbeat;
+} jsFetchRequest;
+
+/**
+ * Configuration of a Key/Value bucket (`js_CreateKeyValue`). Strings belong to the caller.
+ * Initialize with `kvConfig_Init`.
+ */
+typedef struct kvConfig {
+    /**
+     * Bucket name: letters, digits, '_' and '-'.
+     */
+    const char *Bucket;
+    /**
+     * Free text describing the bucket.
+     */
+    const char *Description;
+    /**
+     * Maximum size of a value in bytes (0 or -1: unlimited).
+     */
+    int32_t MaxValueSize;
+    /**
+     * Number of values kept per key (0 means 1).
+     */
+    uint8_t History;
+    /**
+     * How long a value is kept, in milliseconds (0: forever).
+     */
+    int64_t TTL;
+    /**
+     * Maximum total size of the bucket in bytes (0 or -1: unlimited).
+     */
+    int64_t MaxBytes;
+    /**
+     * Where the values are stored.
+     */
+    jsStorageType StorageType;
+    /**
+     * Number of copies kept in a cluster.
+     */
+    int Replicas;
+    /**
+     * Republish changes to another subject (or NULL).
+     */
+    jsRePublish *RePublish;
+} kvConfig;
+
+/**
+ * Options of a Key/Value watcher. Initialize with `kvWatchOptions_Init`.
+ */
+typedef struct kvWatchOptions {
+    /**
+     * Do not report deletes and purges.
+     */
+    bool IgnoreDeletes;
+    /**
+     * Report every kept value, not only the latest.
+     */
+    bool IncludeHistory;
+    /**
+     * Report entries without their values.
+     */
+    bool MetaOnly;
+    /**
+     * How long some operations wait, in milliseconds.
+     */
+    int64_t Timeout;
+} kvWatchOptions;
+
+/**
+ * Options of `kvStore_Purge` and `kvStore_PurgeDeletes`. Initialize with
+ * `kvPurgeOptions_Init`.
+ */
+typedef struct kvPurgeOptions {
+    /**
+     * How long the operation waits, in milliseconds.
+     */
+    int64_t Timeout;
+    /**
+     * `kvStore_PurgeDeletes`: remove delete and purge markers older than this, in
+     * nanoseconds (0: 30 minutes; negative: all markers).
+     */
+    int64_t DeleteMarkersOlderThan;
+} kvPurgeOptions;
+
+/**
+ * Messages a stream lost (for instance after a storage failure).
+ */
+typedef struct jsLostStreamData {
+    /**
+     * Sequences of the lost messages (`MsgsLen` of them).
+     */
+    uint64_t *Msgs;
+    /**
+     * Number of sequences in `Msgs`.
+     */
+    int MsgsLen;
+    /**
+     * Total size of the lost messages.
+     */
+    uint64_t Bytes;
+} jsLostStreamData;
+
+/**
+ * A subject of a stream and how many messages it holds.
+ */
+typedef struct jsStreamStateSubject {
+    /**
+     * The subject.
+     */
+    const char *Subject;
+    /**
+     * Number of messages on it.
+     */
+    uint64_t Msgs;
+} jsStreamStateSubject;
+
+/**
+ * The subjects of a stream, when asked for with `jsOptions.Stream.Info.SubjectsFilter`.
+ */
+typedef struct jsStreamStateSubjects {
+    /**
+     * The subjects (`Count` of them).
+     */
+    jsStreamStateSubject *List;
+    /**
+     * Number of elements in `List`.
+     */
+    int Count;
+} jsStreamStateSubjects;
+
+/**
+ * The state of a stream. Times are nanoseconds since the epoch (UTC).
+ */
+typedef struct jsStreamState {
+    /**
+     * Number of messages stored.
+     */
+    uint64_t Msgs;
+    /**
+     * Bytes stored.
+     */
+    uint64_t Bytes;
+    /**
+     * Sequence of the first message.
+     */
+    uint64_t FirstSeq;
+    /**
+     * Time of the first message.
+     */
+    int64_t FirstTime;
+    /**
+     * Sequence of the last message.
+     */
+    uint64_t LastSeq;
+    /**
+     * Time of the last message.
+     */
+    int64_t LastTime;
+    /**
+     * Number of distinct subjects.
+     */
+    int64_t NumSubjects;
+    /**
+     * Messages per subject, when asked for (or NULL).
+     */
+    jsStreamStateSubjects *Subjects;
+    /**
+     * Number of deleted messages between the first and the last.
+     */
+    uint64_t NumDeleted;
+    /**
+     * Sequences of the deleted messages, when asked for (`DeletedLen` of them).
+     */
+    uint64_t *Deleted;
+    /**
+     * Number of sequences in `Deleted`.
+     */
+    int DeletedLen;
+    /**
+     * Lost messages (or NULL).
+     */
+    jsLostStreamData *Lost;
+    /**
+     * Number of consumers.
+     */
+    int64_t Consumers;
+} jsStreamState;
+
+/**
+ * A server holding a copy of a stream or consumer.
+ */
+typedef struct jsPeerInfo {
+    /**
+     * Server name.
+     */
+    char *Name;
+    /**
+     * The copy is up to date.
+     */
+    bool Current;
+    /**
+     * The server is offline.
+     */
+    bool Offline;
+    /**
+     * Time since the server was last heard from, in nanoseconds.
+     */
+    int64_t Active;
+    /**
+     * Number of operations the copy is behind.
+     */
+    uint64_t Lag;
+} jsPeerInfo;
+
+/**
+ * The servers of a cluster holding a stream or consumer.
+ */
+typedef struct jsClusterInfo {
+    /**
+     * Cluster name.
+     */
+    char *Name;
+    /**
+     * Server currently leading.
+     */
+    char *Leader;
+    /**
+     * The other servers holding copies (`ReplicasLen` pointers).
+     */
+    jsPeerInfo **Replicas;
+    /**
+     * Number of pointers in `Replicas`.
+     */
+    int ReplicasLen;
+} jsClusterInfo;
+
+/**
+ * State of the copy from a mirrored or sourced stream.
+ */
+typedef struct jsStreamSourceInfo {
+    /**
+     * Name of the stream copied from.
+     */
+    char *Name;
+    /**
+     * How the stream is reached when external (or NULL).
+     */
+    jsExternalStream *External;
+    /**
+     * Number of messages not copied yet.
+     */
+    uint64_t Lag;
+    /**
+     * Time since the source was last active, in nanoseconds.
+     */
+    int64_t Active;
+} jsStreamSourceInfo;
+
+/**
+ * Configuration and state of a stream, returned by the stream functions. The library
+ * allocates it; free it with `jsStreamInfo_Destroy`.
+ */
+typedef struct jsStreamInfo {
+    /**
+     * The stream's configuration.
+     */
+    jsStreamConfig *Config;
+    /**
+     * Creation time, in nanoseconds since the epoch (UTC).
+     */
+    int64_t Created;
+    /**
+     * Current state.
+     */
+    jsStreamState State;
+    /**
+     * Cluster information (or NULL).
+     */
+    jsClusterInfo *Cluster;
+    /**
+     * State of the mirror copy (or NULL).
+     */
+    jsStreamSourceInfo *Mirror;
+    /**
+     * State of each source copy (`SourcesLen` pointers).
+     */
+    jsStreamSourceInfo **Sources;
+    /**
+     * Number of pointers in `Sources`.
+     */
+    int SourcesLen;
+} jsStreamInfo;
+
+/**
+ * A list of stream information objects (`js_Streams`). Free it with
+ * `jsStreamInfoList_Destroy`.
+ */
+typedef struct jsStreamInfoList {
+    /**
+     * The streams (`Count` pointers).
+     */
+    jsStreamInfo **List;
+    /**
+     * Number of pointers in `List`.
+     */
+    int Count;
+} jsStreamInfoList;
+
+/**
+ * A list of stream names (`js_StreamNames`). Free it with `jsStreamNamesList_Destroy`.
+ */
+typedef struct jsStreamNamesList {
+    /**
+     * The names (`Count` strings).
+     */
+    char **List;
+    /**
+     * Number of strings in `List`.
+     */
+    int Count;
+} jsStreamNamesList;
+
+/**
+ * Consumer sequences of the server and of this library when they disagree: messages may
+ * have been missed.
+ */
+typedef struct jsConsumerSequenceMismatch {
+    /**
+     * Stream sequence to resume from.
+     */
+    uint64_t Stream;
+    /**
+     * Last consumer sequence the library received.
+     */
+    uint64_t ConsumerClient;
+    /**
+     * Last consumer sequence the server sent.
+     */
+    uint64_t ConsumerServer;
+} jsConsumerSequenceMismatch;
+
+/**
+ * A consumer sequence and the matching stream sequence.
+ */
+typedef struct jsSequencePair {
+    /**
+     * Consumer sequence.
+     */
+    uint64_t Consumer;
+    /**
+     * Stream sequence.
+     */
+    uint64_t Stream;
+} jsSequencePair;
+
+/**
+ * Sequences and time of the last activity of a consumer.
+ */
+typedef struct jsSequenceInfo {
+    /**
+     * Consumer sequence.
+     */
+    uint64_t Consumer;
+    /**
+     * Stream sequence.
+     */
+    uint64_t Stream;
+    /**
+     * Time of the last activity, in nanoseconds since the epoch (UTC).
+     */
+    int64_t Last;
+} jsSequenceInfo;
+
+/**
+ * Configuration and state of a consumer. The library allocates it; free it with
+ * `jsConsumerInfo_Destroy`.
+ */
+typedef struct jsConsumerInfo {
+    /**
+     * Stream name.
+     */
+    char *Stream;
+    /**
+     * Consumer name.
+     */
+    char *Name;
+    /**
+     * Creation time, in nanoseconds since the epoch (UTC).
+     */
+    int64_t Created;
+    /**
+     * The consumer's configuration.
+     */
+    jsConsumerConfig *Config;
+    /**
+     * Last delivered message.
+     */
+    jsSequenceInfo Delivered;
+    /**
+     * Acknowledgement floor: everything up to here is acknowledged.
+     */
+    jsSequenceInfo AckFloor;
+    /**
+     * Number of messages delivered and not yet acknowledged.
+     */
+    int64_t NumAckPending;
+    /**
+     * Number of messages redelivered.
+     */
+    int64_t NumRedelivered;
+    /**
+     * Number of waiting pull requests.
+     */
+    int64_t NumWaiting;
+    /**
+     * Number of messages not yet delivered.
+     */
+    uint64_t NumPending;
+    /**
+     * Cluster information (or NULL).
+     */
+    jsClusterInfo *Cluster;
+    /**
+     * A push consumer has an active subscription.
+     */
+    bool PushBound;
+} jsConsumerInfo;
+
+/**
+ * A list of consumer information objects (`js_Consumers`). Free it with
+ * `jsConsumerInfoList_Destroy`.
+ */
+typedef struct jsConsumerInfoList {
+    /**
+     * The consumers (`Count` pointers).
+     */
+    jsConsumerInfo **List;
+    /**
+     * Number of pointers in `List`.
+     */
+    int Count;
+} jsConsumerInfoList;
+
+/**
+ * A list of consumer names (`js_ConsumerNames`). Free it with
+ * `jsConsumerNamesList_Destroy`.
+ */
+typedef struct jsConsumerNamesList {
+    /**
+     * The names (`Count` strings).
+     */
+    char **List;
+    /**
+     * Number of strings in `List`.
+     */
+    int Count;
+} jsConsumerNamesList;
+
+/**
+ * Counts of JetStream API calls of the account.
+ */
+typedef struct jsAPIStats {
+    /**
+     * Calls made.
+     */
+    uint64_t Total;
+    /**
+     * Calls that failed.
+     */
+    uint64_t Errors;
+} jsAPIStats;
+
+/**
+ * JetStream limits of an account (-1: unlimited).
+ */
+typedef struct jsAccountLimits {
+    /**
+     * Memory storage, in bytes.
+     */
+    int64_t MaxMemory;
+    /**
+     * File storage, in bytes.
+     */
+    int64_t MaxStore;
+    /**
+     * Number of streams.
+     */
+    int64_t MaxStreams;
+    /**
+     * Number of consumers.
+     */
+    int64_t MaxConsumers;
+    /**
+     * Messages pending acknowledgement per consumer.
+     */
+    int64_t MaxAckPending;
+    /**
+     * Size of one memory stream, in bytes.
+     */
+    int64_t MemoryMaxStreamBytes;
+    /**
+     * Size of one file stream, in bytes.
+     */
+    int64_t StoreMaxStreamBytes;
+    /**
+     * Streams must set `MaxBytes`.
+     */
+    bool MaxBytesRequired;
+} jsAccountLimits;
+
+/**
+ * Usage and limits of one tier of an account.
+ */
+typedef struct jsTier {
+    /**
+     * Tier name.
+     */
+    const char *Name;
+    /**
+     * Memory used, in bytes.
+     */
+    uint64_t Memory;
+    /**
+     * File storage used, in bytes.
+     */
+    uint64_t Store;
+    /**
+     * Number of streams.
+     */
+    int64_t Streams;
+    /**
+     * Number of consumers.
+     */
+    int64_t Consumers;
+    /**
+     * Limits of the tier.
+     */
+    jsAccountLimits Limits;
+} jsTier;
+
+/**
+ * JetStream usage and limits of the account (`js_GetAccountInfo`). The library allocates
+ * it; free it with `jsAccountInfo_Destroy`.
+ */
+typedef struct jsAccountInfo {
+    /**
+     * Memory used, in bytes.
+     */
+    uint64_t Memory;
+    /**
+     * File storage used, in bytes.
+     */
+    uint64_t Store;
+    /**
+     * Number of streams.
+     */
+    int64_t Streams;
+    /**
+     * Number of consumers.
+     */
+    int64_t Consumers;
+    /**
+     * JetStream domain (or NULL).
+     */
+    char *Domain;
+    /**
+     * API call counts.
+     */
+    jsAPIStats API;
+    /**
+     * Account limits.
+     */
+    jsAccountLimits Limits;
+    /**
+     * Per-tier usage (`TiersLen` pointers).
+     */
+    jsTier **Tiers;
+    /**
+     * Number of pointers in `Tiers`.
+     */
+    int TiersLen;
+} jsAccountInfo;
+
+/**
+ * JetStream metadata of a received message (`natsMsg_GetMetaData`). The library allocates
+ * it; free it with `jsMsgMetaData_Destroy`.
+ */
+typedef struct jsMsgMetaData {
+    /**
+     * Consumer and stream sequences of the message.
+     */
+    jsSequencePair Sequence;
+    /**
+     * How many times it was delivered.
+     */
+    uint64_t NumDelivered;
+    /**
+     * How many messages of the consumer are still pending.
+     */
+    uint64_t NumPending;
+    /**
+     * Time it was stored, in nanoseconds since the epoch (UTC).
+     */
+    int64_t Timestamp;
+    /**
+     * Stream name.
+     */
+    char *Stream;
+    /**
+     * Consumer name.
+     */
+    char *Consumer;
+    /**
+     * JetStream domain (or NULL).
+     */
+    char *Domain;
+} jsMsgMetaData;
+
+/**
+ * A list of entries, filled by the library in a caller's (usually stack) object.
+ * `kvEntryList_Destroy` destroys the entries and the array, not the object.
+ */
+typedef struct kvEntryList {
+    /**
+     * The entries (`Count` pointers).
+     */
+    kvEntry **Entries;
+    /**
+     * Number of pointers in `Entries`.
+     */
+    int Count;
+} kvEntryList;
+
+/**
+ * A list of keys, filled by the library in a caller's (usually stack) object.
+ * `kvKeysList_Destroy` frees the keys and the array, not the object.
+ */
+typedef struct kvKeysList {
+    /**
+     * The keys (`Count` strings).
+     */
+    char **Keys;
+    /**
+     * Number of strings in `Keys`.
+     */
+    int Count;
+} kvKeysList;
 
 #ifdef __cplusplus
 extern "C" {
@@ -996,6 +2394,88 @@ natsStatus natsSubscription_DrainCompletionStatus(natsSubscription *sub);
  * the delivery (or drain) thread after the last message was handled.
  */
 natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnCompleteCB cb, void *closure);
+
+/**
+ * Initializes JetStream context options: everything zero or NULL, which selects the
+ * defaults (prefix "$JS.API", wait 5 seconds, stall wait 200 ms). NULL gives
+ * `NATS_INVALID_ARG`.
+ */
+natsStatus jsOptions_Init(jsOptions *opts);
+
+/**
+ * Initializes a stream configuration: retention by limits, no limit on consumers, messages,
+ * bytes and message size (-1), file storage, discard old, one replica; everything else zero
+ * or NULL. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsStreamConfig_Init(jsStreamConfig *cfg);
+
+/**
+ * Initializes a stream placement: no cluster, no tags. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsPlacement_Init(jsPlacement *placement);
+
+/**
+ * Initializes a stream source: everything zero or NULL. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsStreamSource_Init(jsStreamSource *source);
+
+/**
+ * Initializes an external stream reference: both prefixes NULL. NULL gives
+ * `NATS_INVALID_ARG`.
+ */
+natsStatus jsExternalStream_Init(jsExternalStream *external);
+
+/**
+ * Initializes a republish configuration: no source, no destination, headers and payload.
+ * NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsRePublish_Init(jsRePublish *rp);
+
+/**
+ * Initializes direct get options: sequence 0, no subjects. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsDirectGetMsgOptions_Init(jsDirectGetMsgOptions *opts);
+
+/**
+ * Initializes a consumer configuration: everything zero or NULL, that is deliver all,
+ * explicit acknowledgements, instant replay and the server's defaults for the rest.
+ * NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsConsumerConfig_Init(jsConsumerConfig *cc);
+
+/**
+ * Initializes publish options: everything zero or NULL (wait as the context, no
+ * expectations). NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsPubOptions_Init(jsPubOptions *opts);
+
+/**
+ * Initializes subscribe options: everything zero or NULL, the consumer configuration as
+ * `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsSubOptions_Init(jsSubOptions *opts);
+
+/**
+ * Initializes fetch request options: everything zero. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus jsFetchRequest_Init(jsFetchRequest *request);
+
+/**
+ * Initializes a Key/Value bucket configuration: everything zero or NULL (file storage,
+ * history 1, no limits). NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus kvConfig_Init(kvConfig *cfg);
+
+/**
+ * Initializes watcher options: everything false or zero. NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus kvWatchOptions_Init(kvWatchOptions *opts);
+
+/**
+ * Initializes purge options: everything zero (default timeout, markers older than 30
+ * minutes). NULL gives `NATS_INVALID_ARG`.
+ */
+natsStatus kvPurgeOptions_Init(kvPurgeOptions *opts);
 
 #ifdef __cplusplus
 }  // extern "C"

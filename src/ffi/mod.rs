@@ -14,3 +14,4 @@ pub mod reconnect;
 pub mod stats;
 pub mod subscription;
 pub mod sys;
+pub mod js;
