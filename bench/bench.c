@@ -16,6 +16,8 @@
  *   bench [-s URL] [-n NAME] asyncsub SIZE COUNT
  *   bench [-s URL] [-n NAME] reqrep COUNT
  *   bench [-n NAME] sink SIZE COUNT
+ *   bench [-s URL] [-n NAME] jspub|jspubasync|jspull|jspush mem|file COUNT
+ *   bench [-s URL] [-n NAME] kvget|kvput|kvwatch COUNT
  *
  * URL defaults to $NATS_URL. NAME is echoed as impl=NAME in the output.
  *
@@ -62,6 +64,16 @@
  *             rest, parsing PUB/HPUB to skip payloads and count messages.
  *             The client publishes COUNT messages to it and flushes. The
  *             sink's CPU is not part of cpu_ns_per_msg (other process).
+ *   jspub     (JetStream server) COUNT synchronous js_Publish of 128 B to a
+ *             fresh stream in mem or file storage, each timed.
+ *   jspubasync  COUNT js_PublishAsync of 128 B (window 4096), then
+ *             js_PublishAsyncComplete; the clock covers both.
+ *   jspull    COUNT stored messages read with natsSubscription_Fetch
+ *             batches of 100 on a durable pull consumer, each acked.
+ *   jspush    COUNT stored messages delivered to a js_Subscribe handler
+ *             (auto-ack); rate from subscribe to the last message.
+ *   kvget / kvput  COUNT timed kvStore_Get (one key) / kvStore_Put.
+ *   kvwatch   a kvStore_WatchAll watcher receives COUNT initial values.
  *
  * cpu_ns_per_msg is user+sys CPU time of the whole process (all threads)
  * during the measured phase divided by the number of messages (for
@@ -1354,6 +1366,351 @@ static void mode_sink(long size, long count)
     kv("sink_cpu_ns_per_msg=%.1f", ss.cpu_s * 1e9 / (double) (warm + count));
 }
 
+/* ---------------------------------------------------- JetStream and KV */
+
+/* The JetStream modes need a server started with -js. Each run makes its own
+ * stream (or bucket) named after the mode and the process id, in STORAGE
+ * ("mem" or "file"), and deletes it at the end. Messages are JS_SIZE bytes. */
+#define JS_SIZE 128
+#define JS_FETCH_BATCH 100
+
+static char g_js_stream[64];
+static char g_js_subject[96];
+
+static jsCtx *js_setup(natsConnection *nc, const char *storage, long max_pending)
+{
+    jsCtx *js = NULL;
+    jsOptions jo;
+    jsStreamConfig cfg;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    const char *subjects[1];
+
+    check(jsOptions_Init(&jo), "jsOptions_Init");
+    jo.Wait = 10000;
+    if (max_pending > 0)
+        jo.PublishAsync.MaxPending = max_pending;
+    check(natsConnection_JetStream(&js, nc, &jo), "natsConnection_JetStream");
+    snprintf(g_js_stream, sizeof(g_js_stream), "BENCH_%s_%ld", g_mode, (long) getpid());
+    snprintf(g_js_subject, sizeof(g_js_subject), "bench.js.%ld", (long) getpid());
+    subjects[0] = g_js_subject;
+    check(jsStreamConfig_Init(&cfg), "jsStreamConfig_Init");
+    cfg.Name = g_js_stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    if (strcmp(storage, "mem") == 0)
+        cfg.Storage = js_MemoryStorage;
+    else if (strcmp(storage, "file") == 0)
+        cfg.Storage = js_FileStorage;
+    else
+        fail("bad storage '%s' (mem or file)", storage);
+    kv("storage=%s", storage);
+    check(js_AddStream(&si, js, &cfg, NULL, &jerr), "js_AddStream");
+    jsStreamInfo_Destroy(si);
+    return js;
+}
+
+static void js_teardown(jsCtx *js)
+{
+    jsErrCode jerr = 0;
+
+    check(js_DeleteStream(js, g_js_stream, NULL, &jerr), "js_DeleteStream");
+    jsCtx_Destroy(js);
+}
+
+/* jspub: COUNT synchronous js_Publish calls, each timed. */
+static void mode_jspub(const char *storage, long count)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = js_setup(nc, storage, 0);
+    char *data = payload(JS_SIZE);
+    double *lat = malloc(sizeof(double) * (size_t) count);
+    double t0, t1, start, c0;
+    long i;
+
+    if (!lat)
+        fail("out of memory");
+    for (i = 0; i < 100; i++)
+        check(js_Publish(NULL, js, g_js_subject, data, JS_SIZE, NULL, NULL), "warmup js_Publish");
+    c0 = cpu_s();
+    start = now_s();
+    for (i = 0; i < count; i++) {
+        jsPubAck *pa = NULL;
+        natsStatus s;
+
+        t0 = now_s();
+        s = js_Publish(&pa, js, g_js_subject, data, JS_SIZE, NULL, NULL);
+        t1 = now_s();
+        if (s != NATS_OK)
+            fail("js_Publish #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
+        jsPubAck_Destroy(pa);
+        lat[i] = (t1 - t0) * 1e6;
+    }
+    t1 = now_s();
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, t1 - start, cpu_s() - c0);
+    latency_report(lat, count);
+    js_teardown(js);
+    natsConnection_Destroy(nc);
+    free(lat);
+    free(data);
+}
+
+/* jspubasync: COUNT js_PublishAsync calls with a window of 4096, then
+ * js_PublishAsyncComplete; the clock covers both. */
+static void mode_jspubasync(const char *storage, long count)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = js_setup(nc, storage, 4096);
+    char *data = payload(JS_SIZE);
+    jsPubOptions po;
+    double start, el, c0;
+    long i;
+
+    check(jsPubOptions_Init(&po), "jsPubOptions_Init");
+    po.MaxWait = 60000;
+    c0 = cpu_s();
+    start = now_s();
+    for (i = 0; i < count; i++) {
+        natsStatus s = js_PublishAsync(js, g_js_subject, data, JS_SIZE, NULL);
+        if (s != NATS_OK)
+            fail("js_PublishAsync #%ld: %s (%d)", i, natsStatus_GetText(s), (int) s);
+    }
+    check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+    el = now_s() - start;
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    js_teardown(js);
+    natsConnection_Destroy(nc);
+    free(data);
+}
+
+/* Fills the bench stream with COUNT messages (async, not timed). */
+static void js_fill(jsCtx *js, long count)
+{
+    char *data = payload(JS_SIZE);
+    jsPubOptions po;
+    long i;
+
+    check(jsPubOptions_Init(&po), "jsPubOptions_Init");
+    po.MaxWait = 60000;
+    for (i = 0; i < count; i++)
+        check(js_PublishAsync(js, g_js_subject, data, JS_SIZE, NULL), "fill js_PublishAsync");
+    check(js_PublishAsyncComplete(js, &po), "fill js_PublishAsyncComplete");
+    free(data);
+}
+
+/* jspull: COUNT stored messages read by a durable pull consumer with Fetch
+ * batches of 100, each message acked (natsMsg_Ack). */
+static void mode_jspull(const char *storage, long count)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = js_setup(nc, storage, 4096);
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    long got = 0;
+    double start, el, c0;
+
+    js_fill(js, count);
+    check(jsSubOptions_Init(&so), "jsSubOptions_Init");
+    so.Stream = g_js_stream;
+    check(js_PullSubscribe(&sub, js, g_js_subject, "bench", NULL, &so, &jerr), "js_PullSubscribe");
+    c0 = cpu_s();
+    start = now_s();
+    while (got < count) {
+        natsMsgList list = { 0 };
+        int i;
+        natsStatus s = natsSubscription_Fetch(&list, sub, JS_FETCH_BATCH, 5000, &jerr);
+
+        if (s != NATS_OK)
+            fail("natsSubscription_Fetch after %ld: %s (%d)", got, natsStatus_GetText(s), (int) s);
+        for (i = 0; i < list.Count; i++)
+            check(natsMsg_Ack(list.Msgs[i], NULL), "natsMsg_Ack");
+        got += list.Count;
+        natsMsgList_Destroy(&list);
+    }
+    el = now_s() - start;
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    natsSubscription_Destroy(sub);
+    js_teardown(js);
+    natsConnection_Destroy(nc);
+}
+
+struct push_state {
+    atomic_long received;
+    long expected;
+    pthread_mutex_t mu;
+    pthread_cond_t done;
+};
+
+static void on_push_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct push_state *st = closure;
+
+    (void) nc;
+    (void) sub;
+    natsMsg_Destroy(msg);
+    if (atomic_fetch_add(&st->received, 1) + 1 == st->expected) {
+        pthread_mutex_lock(&st->mu);
+        pthread_cond_signal(&st->done);
+        pthread_mutex_unlock(&st->mu);
+    }
+}
+
+/* jspush: COUNT stored messages delivered to a js_Subscribe handler with
+ * the library's auto-ack. */
+static void mode_jspush(const char *storage, long count)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = js_setup(nc, storage, 4096);
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    struct push_state st = { .expected = count };
+    double start, el, c0;
+    struct timespec deadline;
+
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.done, NULL);
+    js_fill(js, count);
+    check(jsSubOptions_Init(&so), "jsSubOptions_Init");
+    so.Stream = g_js_stream;
+    so.Config.MaxAckPending = 20000;
+    c0 = cpu_s();
+    start = now_s();
+    check(js_Subscribe(&sub, js, g_js_subject, on_push_msg, &st, NULL, &so, &jerr), "js_Subscribe");
+    check(natsSubscription_SetPendingLimits(sub, -1, -1), "natsSubscription_SetPendingLimits");
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 120;
+    pthread_mutex_lock(&st.mu);
+    while (atomic_load(&st.received) < count) {
+        if (pthread_cond_timedwait(&st.done, &st.mu, &deadline) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&st.mu);
+    el = now_s() - start;
+    if (atomic_load(&st.received) < count)
+        fail("push: %ld of %ld messages", (long) atomic_load(&st.received), count);
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    natsSubscription_Destroy(sub);
+    js_teardown(js);
+    natsConnection_Destroy(nc);
+}
+
+static kvStore *kv_setup(natsConnection *nc, jsCtx **jsp)
+{
+    kvStore *store = NULL;
+    kvConfig kc;
+
+    check(natsConnection_JetStream(jsp, nc, NULL), "natsConnection_JetStream");
+    snprintf(g_js_stream, sizeof(g_js_stream), "bench_%s_%ld", g_mode, (long) getpid());
+    check(kvConfig_Init(&kc), "kvConfig_Init");
+    kc.Bucket = g_js_stream;
+    kc.History = 1;
+    kc.StorageType = js_MemoryStorage;
+    check(js_CreateKeyValue(&store, *jsp, &kc), "js_CreateKeyValue");
+    return store;
+}
+
+static void kv_teardown(kvStore *store, jsCtx *js)
+{
+    kvStore_Destroy(store);
+    check(js_DeleteKeyValue(js, g_js_stream), "js_DeleteKeyValue");
+    jsCtx_Destroy(js);
+}
+
+/* kvput / kvget: COUNT timed kvStore_Put (or kvStore_Get of one key). */
+static void mode_kvop(long count, int get)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = NULL;
+    kvStore *store = kv_setup(nc, &js);
+    char *data = payload(JS_SIZE);
+    double *lat = malloc(sizeof(double) * (size_t) count);
+    double t0, t1, start, c0;
+    uint64_t rev = 0;
+    long i;
+
+    if (!lat)
+        fail("out of memory");
+    check(kvStore_Put(&rev, store, "key", data, JS_SIZE), "kvStore_Put");
+    for (i = 0; i < 100; i++) {
+        kvEntry *e = NULL;
+        check(kvStore_Get(&e, store, "key"), "warmup kvStore_Get");
+        kvEntry_Destroy(e);
+    }
+    c0 = cpu_s();
+    start = now_s();
+    for (i = 0; i < count; i++) {
+        natsStatus s;
+        kvEntry *e = NULL;
+
+        t0 = now_s();
+        s = get ? kvStore_Get(&e, store, "key") : kvStore_Put(&rev, store, "key", data, JS_SIZE);
+        t1 = now_s();
+        if (s != NATS_OK)
+            fail("%s #%ld: %s (%d)", get ? "kvStore_Get" : "kvStore_Put", i, natsStatus_GetText(s), (int) s);
+        kvEntry_Destroy(e);
+        lat[i] = (t1 - t0) * 1e6;
+    }
+    t1 = now_s();
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, t1 - start, cpu_s() - c0);
+    latency_report(lat, count);
+    kv_teardown(store, js);
+    natsConnection_Destroy(nc);
+    free(lat);
+    free(data);
+}
+
+/* kvwatch: a watcher on one bucket receives COUNT updates (distinct keys,
+ * put asynchronously by the same process through js_PublishAsync on the
+ * bucket's subjects); rate = COUNT / (watch start .. last update). */
+static void mode_kvwatch(long count)
+{
+    natsConnection *nc = connect_to();
+    jsCtx *js = NULL;
+    kvStore *store = kv_setup(nc, &js);
+    kvWatcher *w = NULL;
+    char *data = payload(JS_SIZE);
+    char subj[160];
+    jsPubOptions po;
+    long got = 0, i;
+    double start, el, c0;
+
+    check(jsPubOptions_Init(&po), "jsPubOptions_Init");
+    po.MaxWait = 60000;
+    for (i = 0; i < count; i++) {
+        snprintf(subj, sizeof(subj), "$KV.%s.k%ld", g_js_stream, i);
+        check(js_PublishAsync(js, subj, data, JS_SIZE, NULL), "js_PublishAsync");
+    }
+    check(js_PublishAsyncComplete(js, &po), "js_PublishAsyncComplete");
+    c0 = cpu_s();
+    start = now_s();
+    check(kvStore_WatchAll(&w, store, NULL), "kvStore_WatchAll");
+    while (got < count) {
+        kvEntry *e = NULL;
+        natsStatus s = kvWatcher_Next(&e, w, 10000);
+
+        if (s != NATS_OK)
+            fail("kvWatcher_Next after %ld: %s (%d)", got, natsStatus_GetText(s), (int) s);
+        if (e == NULL)
+            continue;   /* the end of the initial values */
+        got++;
+        kvEntry_Destroy(e);
+    }
+    el = now_s() - start;
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    kvWatcher_Destroy(w);
+    kv_teardown(store, js);
+    natsConnection_Destroy(nc);
+    free(data);
+}
+
 /* --------------------------------------------------------------- main */
 
 static void usage(void)
@@ -1370,6 +1727,8 @@ static void usage(void)
             "       bench [-s URL] [-n NAME] asyncsub SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] reqrep COUNT\n"
             "       bench [-n NAME] sink SIZE COUNT\n"
+            "       bench [-s URL] [-n NAME] jspub|jspubasync|jspull|jspush mem|file COUNT\n"
+            "       bench [-s URL] [-n NAME] kvget|kvput|kvwatch COUNT\n"
             "URL defaults to $NATS_URL. --ca FILE (-c FILE) connects over TLS with FILE\n"
             "as the trusted CA (pub, flushrtt, pubsub, pub4 and reqrep only).\n");
     exit(2);
@@ -1431,6 +1790,20 @@ int main(int argc, char **argv)
         mode_rawwrite(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
     } else if (strcmp(g_mode, "sink") == 0 && argc == 3) {
         mode_sink(parse_long(argv[1], "size", 0), parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "jspub") == 0 && argc == 3) {
+        mode_jspub(argv[1], parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "jspubasync") == 0 && argc == 3) {
+        mode_jspubasync(argv[1], parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "jspull") == 0 && argc == 3) {
+        mode_jspull(argv[1], parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "jspush") == 0 && argc == 3) {
+        mode_jspush(argv[1], parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "kvget") == 0 && argc == 2) {
+        mode_kvop(parse_long(argv[1], "count", 1), 1);
+    } else if (strcmp(g_mode, "kvput") == 0 && argc == 2) {
+        mode_kvop(parse_long(argv[1], "count", 1), 0);
+    } else if (strcmp(g_mode, "kvwatch") == 0 && argc == 2) {
+        mode_kvwatch(parse_long(argv[1], "count", 1));
     } else {
         usage();
     }

@@ -20,6 +20,11 @@
 #                      only runs when the library is missing)
 #   RUN_TIMEOUT        seconds before a single benchmark run is killed (120)
 #   TLS=0              skip the TLS cases (they need the openssl CLI)
+#   JS=0               skip the JetStream and Key/Value cases
+#   ONLY=REGEX         run only the cases whose name matches REGEX (e.g. ONLY='^(js|kv)')
+#
+# The cases whose name starts with js or kv run against a third nats-server
+# started with -js and a store in the run's temporary directory.
 #
 # The cases whose name ends in _tls run against a second nats-server that
 # requires TLS, with a throwaway CA and server certificate made by the openssl
@@ -50,6 +55,8 @@ QUICK=${QUICK:-0}
 NATS_SERVER=${NATS_SERVER:-nats-server}
 CC=${CC:-cc}
 TLS=${TLS:-1}
+JS=${JS:-1}
+ONLY=${ONLY:-}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 CFLAGS=(-O2 -g -Wall -Wextra -pthread)
 
@@ -72,11 +79,13 @@ if [[ "$QUICK" == 1 ]]; then
     N_FLUSH=10000 N_PING=10000 N_PUBSUB=750000
     N_PUB4=1500000 N_SUB=600000 N_REQ=1500 N_SINK=2500000 N_SINK_16K=75000
     N_PUB_TLS=1500000 N_FLUSH_TLS=5000
+    N_JSPUB=3000 N_JSASYNC=100000 N_JSCONS=100000 N_KVOP=3000 N_KVWATCH=100000
 else
     N_PUB_SMALL=10000000 N_PUB_1K=3000000 N_PUB_16K=300000
     N_FLUSH=30000 N_PING=30000 N_PUBSUB=4000000
     N_PUB4=4000000 N_SUB=2000000 N_REQ=4000 N_SINK=6000000 N_SINK_16K=250000
     N_PUB_TLS=5000000 N_FLUSH_TLS=20000
+    N_JSPUB=10000 N_JSASYNC=300000 N_JSCONS=200000 N_KVOP=10000 N_KVWATCH=100000
 fi
 
 # name|bench arguments
@@ -105,6 +114,28 @@ if [[ "$TLS" == 1 ]]; then
         "pub128_tls|pub 128 $N_PUB_TLS"
         "flushrtt_tls|flushrtt $N_FLUSH_TLS"
     )
+fi
+
+# JetStream and Key/Value (third server, -js).
+if [[ "$JS" == 1 ]]; then
+    CASES+=(
+        "jspub_mem|jspub mem $N_JSPUB"
+        "jspubasync_mem|jspubasync mem $N_JSASYNC"
+        "jspubasync_file|jspubasync file $N_JSASYNC"
+        "jspull_mem|jspull mem $N_JSCONS"
+        "jspush_mem|jspush mem $N_JSCONS"
+        "kvget|kvget $N_KVOP"
+        "kvput|kvput $N_KVOP"
+        "kvwatch|kvwatch $N_KVWATCH"
+    )
+fi
+if [[ -n "$ONLY" ]]; then
+    kept=()
+    for c in "${CASES[@]}"; do
+        [[ "${c%%|*}" =~ $ONLY ]] && kept+=("$c")
+    done
+    CASES=("${kept[@]}")
+    [[ ${#CASES[@]} -gt 0 ]] || die "ONLY='$ONLY' matches no case"
 fi
 
 # ------------------------------------------------------------------ helpers
@@ -208,9 +239,10 @@ declare -A BIN=([natsc]="$BIN_NATSC" [rnats]="$BIN_RNATS")
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnats-bench.XXXXXX")
 SERVER_PID=
 TLS_SERVER_PID=
+JS_SERVER_PID=
 cleanup() {
     local pid
-    for pid in "$SERVER_PID" "$TLS_SERVER_PID"; do
+    for pid in "$SERVER_PID" "$TLS_SERVER_PID" "$JS_SERVER_PID"; do
         [[ -n "$pid" ]] || continue
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -292,6 +324,18 @@ EOF
     log "second nats-server requiring TLS on $TLS_URL (pid $TLS_SERVER_PID)"
 fi
 
+JS_URL=
+JS_INFO="not run (JS=0)"
+if [[ "$JS" == 1 ]]; then
+    mkdir -p "$TMP/js"
+    "$NATS_SERVER" -c "$TMP/server.conf" -js -sd "$TMP/js" -a 127.0.0.1 -p -1 -l "$TMP/server-js.log" &
+    JS_SERVER_PID=$!
+    JS_PORT=$(wait_port "$JS_SERVER_PID" "$TMP/server-js.log")
+    JS_URL=nats://127.0.0.1:$JS_PORT
+    JS_INFO="$JS_URL (-js, store in the run's temporary directory)"
+    log "third nats-server with JetStream on $JS_URL (pid $JS_SERVER_PID)"
+fi
+
 # ------------------------------------------------------------------ run
 RAW=$TMP/raw.txt
 : >"$RAW"
@@ -306,6 +350,10 @@ run_one() {   # impl case_name round args...
     if [[ "$name" == *_tls ]]; then
         kill -0 "$TLS_SERVER_PID" 2>/dev/null || die "TLS nats-server died"
         conn=(-s "$TLS_URL" --ca "$CA_FILE")
+    fi
+    if [[ "$name" == js* || "$name" == kv* ]]; then
+        kill -0 "$JS_SERVER_PID" 2>/dev/null || die "JetStream nats-server died"
+        conn=(-s "$JS_URL")
     fi
     out=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD timeout "$RUN_TIMEOUT" \
         "${BIN[$impl]}" "${conn[@]}" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
@@ -413,6 +461,34 @@ if [[ "$TLS" == 1 ]]; then
     )
 fi
 
+if [[ "$JS" == 1 ]]; then
+    ROWS+=(
+        "js_Publish 128 B (mem) p50|jspub_mem|p50_us|us|lower"
+        "js_Publish 128 B (mem) p99|jspub_mem|p99_us|us|lower"
+        "js_Publish 128 B (mem) throughput|jspub_mem|msgs_per_s|msgs/s|higher"
+        "js_PublishAsync 128 B (mem)|jspubasync_mem|msgs_per_s|msgs/s|higher"
+        "js_PublishAsync 128 B (mem) CPU|jspubasync_mem|cpu_ns_per_msg|ns/msg|lower"
+        "js_PublishAsync 128 B (mem) peak RSS|jspubasync_mem|maxrss_kb|KiB|lower"
+        "js_PublishAsync 128 B (file)|jspubasync_file|msgs_per_s|msgs/s|higher"
+        "js_PublishAsync 128 B (file) CPU|jspubasync_file|cpu_ns_per_msg|ns/msg|lower"
+        "pull Fetch(100) + Ack 128 B|jspull_mem|msgs_per_s|msgs/s|higher"
+        "pull Fetch(100) + Ack CPU|jspull_mem|cpu_ns_per_msg|ns/msg|lower"
+        "push consumer, auto-ack 128 B|jspush_mem|msgs_per_s|msgs/s|higher"
+        "push consumer, auto-ack CPU|jspush_mem|cpu_ns_per_msg|ns/msg|lower"
+        "kvStore_Get p50|kvget|p50_us|us|lower"
+        "kvStore_Put p50|kvput|p50_us|us|lower"
+        "KV watcher, 100000 updates|kvwatch|msgs_per_s|msgs/s|higher"
+    )
+fi
+if [[ -n "$ONLY" ]]; then
+    kept=()
+    for r in "${ROWS[@]}"; do
+        IFS='|' read -r _ rc _ <<<"$r"
+        [[ "$rc" =~ $ONLY ]] && kept+=("$r")
+    done
+    ROWS=("${kept[@]}")
+fi
+
 make_table() {
     printf '%s\n' "${ROWS[@]}" | awk -v raw="$RAW" -v rounds="$ROUNDS" '
     function sort_median(v, n,   i, j, t) {
@@ -500,6 +576,7 @@ TABLE=$(make_table)
     echo "#              in $RNATS_SHIM; headers: $HDR_RNATS)"
     echo "# server:      $SERVER_VERSION, $URL"
     echo "# TLS server:  $TLS_INFO"
+    echo "# JS server:   $JS_INFO"
     echo "# machine:     $(uname -srm), $(nproc) CPUs"
     echo "# rounds:      $ROUNDS (implementations alternate; medians over rounds), quick=$QUICK"
     echo "# run time:    ${ELAPSED}s, failed runs: $FAILURES"

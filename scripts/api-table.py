@@ -29,6 +29,8 @@ GROUPS = [
     ("Message headers", ("natsMsgHeader_",), None),
     ("Statistics", ("natsStatistics_",), None),
     ("Inboxes", ("natsInbox_",), None),
+    ("JetStream", ("js",), None),
+    ("Key/Value", ("kv",), None),
 ]
 
 
@@ -36,7 +38,7 @@ def declared_functions():
     names = []
     with open(HEADER) as f:
         for line in f:
-            m = re.match(r"^[A-Za-z_][\w \*]*?\b(nats\w*)\(", line)
+            m = re.match(r"^[A-Za-z_][\w \*]*?\b((?:nats|js|kv)\w*)\(", line)
             if m and not line.startswith(("typedef", "#")):
                 names.append(m.group(1))
     return names

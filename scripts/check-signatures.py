@@ -39,6 +39,8 @@ TYPE_WORDS = {
 CHECKED_ENUMS = ("natsStatus", "natsConnStatus")
 # Reference types ours must all declare (typedef name prefixes).
 REQUIRED_TYPE_PREFIXES = ("js", "kv")
+# Reference macros ours must all define (the JetStream header names).
+REQUIRED_MACRO_PREFIXES = ("JS",)
 SYSTEM_INCLUDES = ("stdlib.h", "stdint.h", "stdbool.h", "inttypes.h", "stdio.h")
 
 
@@ -292,6 +294,10 @@ def main():
     reported = set()
     for variant in ((), ("-DNATS_CONN_STATUS_NO_PREFIX",)):
         our_macros, ref_macros = macros(args.cc, args.ours, variant), macros(args.cc, args.ref, variant)
+        for name in sorted(ref_macros):
+            if name.startswith(REQUIRED_MACRO_PREFIXES) and name not in our_macros and name not in reported:
+                reported.add(name)
+                errors.append(f"macro {name}: defined by the reference header, not by ours")
         for name, value in sorted(our_macros.items()):
             if name in ref_macros and ref_macros[name] != value and name not in reported:
                 reported.add(name)

@@ -29,6 +29,23 @@
                                                               NATS_VERSION_NUMBER, \
                                                               NATS_VERSION_STRING)
 
+/** Header carrying the payload size of messages delivered without payload (consumers
+ *  with `HeadersOnly`). */
+#define JSMsgSize "Nats-Msg-Size"
+/** Header asking a stream with `AllowRollup` to remove older messages when storing this one. */
+#define JSMsgRollup "Nats-Rollup"
+/** Value of #JSMsgRollup: remove the older messages of this message's subject. */
+#define JSMsgRollupSubject "sub"
+/** Value of #JSMsgRollup: remove the older messages of every subject. */
+#define JSMsgRollupAll "all"
+/** Headers of republished messages and direct get replies: stream, sequence, previous
+ *  sequence, time stamp and subject of the stored message. */
+#define JSStream "Nats-Stream"
+#define JSSequence "Nats-Sequence"
+#define JSLastSequence "Nats-Last-Sequence"
+#define JSTimeStamp "Nats-Time-Stamp"
+#define JSSubject "Nats-Subject"
+
 
 /**
  * How long a stream keeps its messages.
@@ -791,7 +808,7 @@ typedef struct jsConsumerConfig {
      */
     const char *Description;
     /**
-     * Which message is delivered first.
+     * Which message is delivered first (-1: not set, the server's default).
      */
     jsDeliverPolicy DeliverPolicy;
     /**
@@ -803,7 +820,7 @@ typedef struct jsConsumerConfig {
      */
     int64_t OptStartTime;
     /**
-     * How messages are acknowledged.
+     * How messages are acknowledged (-1: not set, the server's default).
      */
     jsAckPolicy AckPolicy;
     /**
@@ -827,7 +844,7 @@ typedef struct jsConsumerConfig {
      */
     const char *FilterSubject;
     /**
-     * Pace of delivery of stored messages.
+     * Pace of delivery of stored messages (-1: not set, the server's default).
      */
     jsReplayPolicy ReplayPolicy;
     /**
@@ -986,24 +1003,6 @@ typedef struct jsFetchRequest {
 } jsFetchRequest;
 
 /**
- * Messages a stream lost (for instance after a storage failure).
- */
-typedef struct jsLostStreamData {
-    /**
-     * Sequences of the lost messages (`MsgsLen` of them).
-     */
-    uint64_t *Msgs;
-    /**
-     * Number of sequences in `Msgs`.
-     */
-    int MsgsLen;
-    /**
-     * Total size of the lost messages.
-     */
-    uint64_t Bytes;
-} jsLostStreamData;
-
-/**
  * A subject of a stream and how many messages it holds.
  */
 typedef struct jsStreamStateSubject {
@@ -1030,6 +1029,24 @@ typedef struct jsStreamStateSubjects {
      */
     int Count;
 } jsStreamStateSubjects;
+
+/**
+ * Messages a stream lost (for instance after a storage failure).
+ */
+typedef struct jsLostStreamData {
+    /**
+     * Sequences of the lost messages (`MsgsLen` of them).
+     */
+    uint64_t *Msgs;
+    /**
+     * Number of sequences in `Msgs`.
+     */
+    int MsgsLen;
+    /**
+     * Total size of the lost messages.
+     */
+    uint64_t Bytes;
+} jsLostStreamData;
 
 /**
  * The state of a stream. Times are nanoseconds since the epoch (UTC).
@@ -1222,39 +1239,6 @@ typedef struct jsStreamNamesList {
      */
     int Count;
 } jsStreamNamesList;
-
-/**
- * Consumer sequences of the server and of this library when they disagree: messages may
- * have been missed.
- */
-typedef struct jsConsumerSequenceMismatch {
-    /**
-     * Stream sequence to resume from.
-     */
-    uint64_t Stream;
-    /**
-     * Last consumer sequence the library received.
-     */
-    uint64_t ConsumerClient;
-    /**
-     * Last consumer sequence the server sent.
-     */
-    uint64_t ConsumerServer;
-} jsConsumerSequenceMismatch;
-
-/**
- * A consumer sequence and the matching stream sequence.
- */
-typedef struct jsSequencePair {
-    /**
-     * Consumer sequence.
-     */
-    uint64_t Consumer;
-    /**
-     * Stream sequence.
-     */
-    uint64_t Stream;
-} jsSequencePair;
 
 /**
  * Sequences and time of the last activity of a consumer.
@@ -1485,6 +1469,20 @@ typedef struct jsAccountInfo {
 } jsAccountInfo;
 
 /**
+ * A consumer sequence and the matching stream sequence.
+ */
+typedef struct jsSequencePair {
+    /**
+     * Consumer sequence.
+     */
+    uint64_t Consumer;
+    /**
+     * Stream sequence.
+     */
+    uint64_t Stream;
+} jsSequencePair;
+
+/**
  * JetStream metadata of a received message (`natsMsg_GetMetaData`). The library allocates
  * it; free it with `jsMsgMetaData_Destroy`.
  */
@@ -1518,6 +1516,25 @@ typedef struct jsMsgMetaData {
      */
     char *Domain;
 } jsMsgMetaData;
+
+/**
+ * Consumer sequences of the server and of this library when they disagree: messages may
+ * have been missed.
+ */
+typedef struct jsConsumerSequenceMismatch {
+    /**
+     * Stream sequence to resume from.
+     */
+    uint64_t Stream;
+    /**
+     * Last consumer sequence the library received.
+     */
+    uint64_t ConsumerClient;
+    /**
+     * Last consumer sequence the server sent.
+     */
+    uint64_t ConsumerServer;
+} jsConsumerSequenceMismatch;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1963,12 +1980,6 @@ void kvEntry_Destroy(kvEntry *e);
  * caller's and is left empty (Entries NULL, Count 0). NULL: nothing.
  */
 void kvEntryList_Destroy(kvEntryList *list);
-
-/**
- * Frees every key of the list and its array; the list object itself is the caller's and
- * is left empty (Keys NULL, Count 0). NULL: nothing.
- */
-void kvKeysList_Destroy(kvKeysList *list);
 
 /**
  * The bucket's name (NULL when `sts` is NULL). Owned by the status.
@@ -2640,6 +2651,17 @@ natsStatus natsSubscription_DrainCompletionStatus(natsSubscription *sub);
 natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnCompleteCB cb, void *closure);
 
 /**
+ * Creates a JetStream context on `nc`. `opts` may be NULL (defaults: prefix "$JS.API",
+ * Wait 5000 ms); its strings are copied. Free the context with `jsCtx_Destroy`.
+ */
+natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts);
+
+/**
+ * Destroys a JetStream context (NULL: nothing). The connection stays open.
+ */
+void jsCtx_Destroy(jsCtx *js);
+
+/**
  * Initializes JetStream context options: everything zero or NULL, which selects the
  * defaults (prefix "$JS.API", wait 5 seconds, stall wait 200 ms). NULL gives
  * `NATS_INVALID_ARG`.
@@ -2681,9 +2703,10 @@ natsStatus jsRePublish_Init(jsRePublish *rp);
 natsStatus jsDirectGetMsgOptions_Init(jsDirectGetMsgOptions *opts);
 
 /**
- * Initializes a consumer configuration: everything zero or NULL, that is deliver all,
- * explicit acknowledgements, instant replay and the server's defaults for the rest.
- * NULL gives `NATS_INVALID_ARG`.
+ * Initializes a consumer configuration: `DeliverPolicy`, `AckPolicy` and `ReplayPolicy`
+ * are -1, meaning "not set" (the server's defaults apply: deliver all, explicit
+ * acknowledgements, instant replay); everything else is zero or NULL, also leaving the
+ * choice to the server. NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsConsumerConfig_Init(jsConsumerConfig *cc);
 
@@ -2695,7 +2718,7 @@ natsStatus jsPubOptions_Init(jsPubOptions *opts);
 
 /**
  * Initializes subscribe options: everything zero or NULL, the consumer configuration as
- * `jsConsumerConfig_Init` leaves it. NULL gives `NATS_INVALID_ARG`.
+ * `jsConsumerConfig_Init` leaves it (policies -1, "not set"). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus jsSubOptions_Init(jsSubOptions *opts);
 
@@ -2720,6 +2743,62 @@ natsStatus kvWatchOptions_Init(kvWatchOptions *opts);
  * minutes). NULL gives `NATS_INVALID_ARG`.
  */
 natsStatus kvPurgeOptions_Init(kvPurgeOptions *opts);
+
+/**
+ * Frees a stream information object, its configuration and everything it points to.
+ * NULL is ignored.
+ */
+void jsStreamInfo_Destroy(jsStreamInfo *si);
+
+/**
+ * Frees a list of stream information objects: every non-NULL element (as
+ * `jsStreamInfo_Destroy` does), then the list. NULL is ignored.
+ */
+void jsStreamInfoList_Destroy(jsStreamInfoList *list);
+
+/**
+ * Frees a list of stream names and its strings. NULL is ignored.
+ */
+void jsStreamNamesList_Destroy(jsStreamNamesList *list);
+
+/**
+ * Frees a consumer information object, its configuration and everything it points to.
+ * NULL is ignored.
+ */
+void jsConsumerInfo_Destroy(jsConsumerInfo *ci);
+
+/**
+ * Frees a list of consumer information objects: every non-NULL element (as
+ * `jsConsumerInfo_Destroy` does), then the list. NULL is ignored.
+ */
+void jsConsumerInfoList_Destroy(jsConsumerInfoList *list);
+
+/**
+ * Frees a list of consumer names and its strings. NULL is ignored.
+ */
+void jsConsumerNamesList_Destroy(jsConsumerNamesList *list);
+
+/**
+ * Frees an account information object and everything it points to. NULL is ignored.
+ */
+void jsAccountInfo_Destroy(jsAccountInfo *ai);
+
+/**
+ * Frees a publish acknowledgement. NULL is ignored.
+ */
+void jsPubAck_Destroy(jsPubAck *pubAck);
+
+/**
+ * Frees message metadata. NULL is ignored.
+ */
+void jsMsgMetaData_Destroy(jsMsgMetaData *meta);
+
+/**
+ * Frees the keys of a list the library filled and the array holding them; entries the
+ * application set to NULL (after taking them, to `free` later) are skipped. The list
+ * object itself (usually on the stack) is not freed: it is reset to empty. NULL is ignored.
+ */
+void kvKeysList_Destroy(kvKeysList *list);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,7 @@
 use std::ffi::{c_char, c_int, c_void, CString};
 
 use super::boundary::{clear_error, data as data_arg, guard, guard_val, invalid_arg, non_null, opt_str, put, req_str, set_error};
+use super::js::context::ctx_of;
 use super::js::handles::jsCtx;
 use super::js::types_kv::{kvConfig, kvEntryList, kvKeysList, kvPurgeOptions, kvWatchOptions};
 use super::js::enums::jsStorageType;
@@ -40,11 +41,6 @@ pub(crate) fn guard_kv(func: &'static str, quiet_not_found: bool, body: impl FnO
             e.status()
         }
     }
-}
-
-/// The context behind a jsCtx handle.
-fn ctx_of<'a>(js: *mut jsCtx) -> Result<&'a crate::js::Context> {
-    Ok(&non_null(js as *const jsCtx, "JetStream context")?.ctx)
 }
 
 pub(crate) fn store_of<'a>(kv: *mut kvStore) -> Result<&'a Store> {
@@ -301,8 +297,8 @@ pub extern "C" fn kvStore_Keys(list: *mut kvKeysList, kv: *mut kvStore, opts: *m
         }
         put(list, kvKeysList { Keys: std::ptr::null_mut(), Count: 0 });
         let keys = store_of(kv)?.keys(watch_opts(opts).as_ref())?;
-        let arr = super::boundary::malloc_str_array(&keys)?;
-        put(list, kvKeysList { Keys: arr, Count: keys.len() as c_int });
+        let (arr, count) = super::js::owned::malloc_strs(&keys)?;
+        put(list, kvKeysList { Keys: arr, Count: count });
         Ok(())
     })
 }

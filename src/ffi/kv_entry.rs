@@ -5,9 +5,9 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use super::boundary::guard_val;
 use crate::status::Result;
 use super::js::enums::{kvOperation, kvOperationRaw};
-use super::js::types_kv::{kvEntryList, kvKeysList};
+use super::js::owned::malloc_array;
+use super::js::types_kv::kvEntryList;
 use crate::kv::{BucketStatus, Entry, Operation};
-use crate::status::{natsStatus, Error};
 
 /// One entry of a bucket (opaque): key, value, revision, time, operation.
 pub struct kvEntry {
@@ -37,22 +37,18 @@ pub(crate) fn status_handle(st: BucketStatus) -> *mut kvStatus {
     Box::into_raw(Box::new(kvStatus { st, bucket_c }))
 }
 
-/// A malloc'ed array of entry handles (NULL for none).
+/// A malloc'ed array of entry handles (NULL for none), which kvEntryList_Destroy frees.
 pub(crate) fn entry_list(entries: Vec<Entry>) -> Result<kvEntryList> {
-    if entries.is_empty() {
-        return Ok(kvEntryList { Entries: std::ptr::null_mut(), Count: 0 });
+    let handles: Vec<*mut kvEntry> = entries.into_iter().map(entry_handle).collect();
+    match malloc_array(&handles) {
+        Ok(arr) => Ok(kvEntryList { Entries: arr, Count: handles.len() as c_int }),
+        Err(e) => {
+            for h in handles {
+                kvEntry_Destroy(h);
+            }
+            Err(e)
+        }
     }
-    let n = entries.len();
-    // SAFETY: plain allocation, checked for NULL below.
-    let arr = unsafe { libc::malloc(n * std::mem::size_of::<*mut kvEntry>()) } as *mut *mut kvEntry;
-    if arr.is_null() {
-        return Err(Error::new(natsStatus::NATS_NO_MEMORY, "out of memory"));
-    }
-    for (i, e) in entries.into_iter().enumerate() {
-        // SAFETY: `arr` has room for n pointers.
-        unsafe { *arr.add(i) = entry_handle(e) };
-    }
-    Ok(kvEntryList { Entries: arr, Count: n as c_int })
 }
 
 fn entry<'a>(e: *mut kvEntry) -> Option<&'a kvEntry> {
@@ -155,27 +151,6 @@ pub extern "C" fn kvEntryList_Destroy(list: *mut kvEntryList) {
         // SAFETY: the array was allocated with malloc by entry_list.
         unsafe { libc::free(l.Entries as *mut c_void) };
         l.Entries = std::ptr::null_mut();
-        l.Count = 0;
-    })
-}
-
-/// Frees every key of the list and its array; the list object itself is the caller's and
-/// is left empty (Keys NULL, Count 0). NULL: nothing.
-#[unsafe(no_mangle)]
-pub extern "C" fn kvKeysList_Destroy(list: *mut kvKeysList) {
-    guard_val("kvKeysList_Destroy", (), || {
-        // SAFETY: a non-NULL list is the caller's kvKeysList, valid for the call.
-        let Some(l) = (unsafe { list.as_mut() }) else { return };
-        if l.Keys.is_null() {
-            return;
-        }
-        for i in 0..l.Count.max(0) as usize {
-            // SAFETY: Keys holds Count strings allocated with malloc by kvStore_Keys.
-            unsafe { libc::free(*l.Keys.add(i) as *mut c_void) };
-        }
-        // SAFETY: the array was allocated with malloc by kvStore_Keys.
-        unsafe { libc::free(l.Keys as *mut c_void) };
-        l.Keys = std::ptr::null_mut();
         l.Count = 0;
     })
 }

@@ -2,6 +2,7 @@
 //! faults a real server does not produce.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod security;
 
 use std::io::{BufRead, BufReader, Read, Write};

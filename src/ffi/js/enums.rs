@@ -6,6 +6,8 @@
 //! cbindgen writes with the enum's name (see `[export.rename]` in cbindgen.toml), and that are
 //! converted with a range check on read: `cfg.Storage.get()?` gives a `jsStorageType` or a
 //! `NATS_INVALID_ARG` error naming the bad value. Writing is `jsStorageType::js_MemoryStorage.into()`.
+//! The consumer policies may also hold -1, "not set" (what `jsConsumerConfig_Init` stores):
+//! read those with `get_opt()`, which gives `None` for it.
 
 use std::ffi::c_int;
 
@@ -137,6 +139,20 @@ macro_rules! raw_enum {
             }
         }
 
+        impl $raw {
+            /// The value `jsConsumerConfig_Init` stores for "not set" (-1), as nats.c does.
+            pub const UNSET: $raw = $raw(-1);
+
+            /// `None` for [`Self::UNSET`] (the server's default applies), else as [`Self::get`].
+            pub fn get_opt(self) -> Result<Option<$enum>> {
+                if self == Self::UNSET {
+                    Ok(None)
+                } else {
+                    self.get().map(Some)
+                }
+            }
+        }
+
         impl From<$enum> for $raw {
             fn from(e: $enum) -> $raw {
                 $raw(e as c_int)
@@ -203,6 +219,9 @@ mod tests {
         assert!(e.text.contains("jsStorageType"), "{}", e.text);
         assert!(jsDeliverPolicyRaw(-1).get().is_err());
         assert_eq!(jsDeliverPolicyRaw(5).get().unwrap(), jsDeliverPolicy::js_DeliverLastPerSubject);
+        assert_eq!(jsAckPolicyRaw::UNSET.get_opt().unwrap(), None);
+        assert_eq!(jsAckPolicyRaw(2).get_opt().unwrap(), Some(jsAckPolicy::js_AckAll));
+        assert!(jsAckPolicyRaw(-2).get_opt().is_err());
         assert_eq!(kvOperationRaw::from(kvOperation::kvOp_Purge), kvOperationRaw(3));
         assert_eq!(jsErrCodeRaw(10059).known(), Some(jsErrCode::JSStreamNotFoundErr));
         assert_eq!(jsErrCodeRaw(10097).known(), None);

@@ -1,5 +1,7 @@
 //! The JetStream and Key/Value part of the C boundary.
 //!
+//! - [`context`]: `jsCtx` (natsConnection_JetStream, jsCtx_Destroy), the per-call `jsOptions`
+//!   and the `jsErrCode` out-parameter shared by every js_* function;
 //! - [`enums`]: the C enums and their checked integer wrappers (`jsStorageTypeRaw`, ...);
 //! - [`handles`]: the opaque handles (`jsCtx`, `kvStore`, `kvEntry`, `kvStatus`, `kvWatcher`);
 //! - `types_*`: the `#[repr(C)]` structs, field for field nats.c 3.4.1's;
@@ -10,6 +12,7 @@
 //! - [`convert`]: reading borrowed strings and arrays out of C structs;
 //! - [`destroy`]: the `*_Destroy` functions of the returned objects.
 
+pub mod context;
 pub mod enums;
 pub mod handles;
 pub mod types_stream;

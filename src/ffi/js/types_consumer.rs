@@ -18,13 +18,13 @@ pub struct jsConsumerConfig {
     pub Durable: *const c_char,
     /// Free text describing the consumer.
     pub Description: *const c_char,
-    /// Which message is delivered first.
+    /// Which message is delivered first (-1: not set, the server's default).
     pub DeliverPolicy: jsDeliverPolicyRaw,
     /// First sequence, with `js_DeliverByStartSequence`.
     pub OptStartSeq: u64,
     /// First message time, with `js_DeliverByStartTime`.
     pub OptStartTime: i64,
-    /// How messages are acknowledged.
+    /// How messages are acknowledged (-1: not set, the server's default).
     pub AckPolicy: jsAckPolicyRaw,
     /// How long the server waits for an acknowledgement before redelivering.
     pub AckWait: i64,
@@ -36,7 +36,7 @@ pub struct jsConsumerConfig {
     pub BackOffLen: c_int,
     /// Deliver only messages on subjects matching this filter.
     pub FilterSubject: *const c_char,
-    /// Pace of delivery of stored messages.
+    /// Pace of delivery of stored messages (-1: not set, the server's default).
     pub ReplayPolicy: jsReplayPolicyRaw,
     /// Maximum delivery rate, in bits per second.
     pub RateLimit: u64,
