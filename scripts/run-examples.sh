@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher. Registered as a ctest test by the root CMakeLists.txt.
+# async_subscriber + publisher, and kv (the server runs JetStream). Registered as a
+# ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -9,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/nats-server.sh"
 work=$(mktemp -d /tmp/rnats-examples.XXXXXX)
 trap 'stop_nats_server; rm -rf "$work"' EXIT
-start_nats_server "$work/nats-server.log"
+start_nats_server "$work/nats-server.log" -js -sd "$work/js"
 
 wait_for() { # FILE TEXT: wait until the program printed TEXT
     for _ in $(seq 1 100); do
@@ -36,4 +37,11 @@ wait_for "$work/async.out" listening
 wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
+"$dir/kv" "$NATS_URL" demo_kv > "$work/kv.out" 2>&1 || { cat "$work/kv.out"; exit 1; }
+cat "$work/kv.out"
+grep -q "get: greeting = hello (revision 1)" "$work/kv.out"
+grep -q "stale update: Error" "$work/kv.out"
+grep -q "watch: (end of initial values)" "$work/kv.out"
+grep -q "watch: color = .*deleted" "$work/kv.out"
+grep -q "kv: done" "$work/kv.out"
 echo "run-examples: all examples worked"
