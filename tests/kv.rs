@@ -436,3 +436,50 @@ fn watcher_survives_a_server_restart_without_gap_or_duplicate() {
     let _ = srv.kill();
     let _ = srv.wait();
 }
+
+#[test]
+fn watcher_recovers_when_its_consumer_is_deleted() {
+    let dir = TempDir::new("cdel");
+    let srv = js_server(&dir);
+    let c = connect(&srv.url(), false);
+    let ctx = ctx(&c);
+    // History 5: the revisions written meanwhile are all kept (with 1, the new consumer
+    // would rightly start at the latest).
+    let kv = bucket(&ctx, "cdel", 5);
+    kv.put("a", b"1").unwrap();
+    let w = kv.watch(">", &WatchOptions::default()).unwrap();
+    assert_eq!(w.next(2000).unwrap().unwrap().revision, 1);
+    assert!(w.next(2000).unwrap().is_none());
+    let names: serde_json::Value = ctx.request_ok("CONSUMER.NAMES.KV_cdel", b"").unwrap();
+    let names = names["consumers"].as_array().unwrap().clone();
+    assert_eq!(names.len(), 1);
+    let _: serde_json::Value = ctx.request_ok(&format!("CONSUMER.DELETE.KV_cdel.{}", names[0].as_str().unwrap()), b"").unwrap();
+    for i in 2..=4u64 {
+        kv.put("a", format!("{i}").as_bytes()).unwrap();
+    }
+    let start = Instant::now();
+    for i in 2..=4u64 {
+        let e = w.next(20_000).unwrap_or_else(|e| panic!("revision {i}: {e}")).unwrap();
+        assert_eq!((e.revision, e.value), (i, format!("{i}").into_bytes()));
+    }
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert_eq!(w.next(300).unwrap_err().status(), natsStatus::NATS_TIMEOUT);
+    // The replaced consumer is gone; only the new one remains.
+    let names: serde_json::Value = ctx.request_ok("CONSUMER.NAMES.KV_cdel", b"").unwrap();
+    assert_eq!(names["consumers"].as_array().unwrap().len(), 1);
+    w.stop();
+    c.destroy();
+}
+
+#[test]
+fn without_jetstream_calls_fail_with_no_responders() {
+    let srv = Server::start(&[]);
+    let c = connect(&srv.url(), false);
+    let ctx = ctx(&c);
+    let e = Store::create(&ctx, &BucketConfig { bucket: "x".into(), ..Default::default() }).unwrap_err();
+    assert_eq!(e.status(), natsStatus::NATS_NO_RESPONDERS, "{e}");
+    assert!(e.err.text.contains("JetStream"), "{e}");
+    assert_eq!(Store::bind(&ctx, "x").unwrap_err().status(), natsStatus::NATS_NO_RESPONDERS);
+    assert_eq!(Store::delete_bucket(&ctx, "x").unwrap_err().status(), natsStatus::NATS_NO_RESPONDERS);
+    c.destroy();
+}
