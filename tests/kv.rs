@@ -258,11 +258,8 @@ fn watchers() {
     // Latest values first, then the marker, then live updates.
     let w = kv.watch(">", &WatchOptions::default()).unwrap();
     let mut got = vec![];
-    loop {
-        match w.next(2000).unwrap() {
-            Some(e) => got.push((e.key, e.value, e.operation)),
-            None => break,
-        }
+    while let Some(e) = w.next(2000).unwrap() {
+        got.push((e.key, e.value, e.operation));
     }
     assert_eq!(
         got,

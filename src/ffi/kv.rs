@@ -268,14 +268,14 @@ pub extern "C" fn kvStore_UpdateString(rev: *mut u64, kv: *mut kvStore, key: *co
 /// Puts a delete marker on `key`; earlier revisions stay (kvStore_History shows them).
 #[unsafe(no_mangle)]
 pub extern "C" fn kvStore_Delete(kv: *mut kvStore, key: *const c_char) -> natsStatus {
-    guard_kv("kvStore_Delete", false, || Ok(store_of(kv)?.delete(key_arg(key)?)?))
+    guard_kv("kvStore_Delete", false, || store_of(kv)?.delete(key_arg(key)?))
 }
 
 /// Puts a purge marker on `key` and removes every earlier revision. `opts` may be NULL; its
 /// Timeout (ms) bounds the wait for the acknowledgement.
 #[unsafe(no_mangle)]
 pub extern "C" fn kvStore_Purge(kv: *mut kvStore, key: *const c_char, opts: *mut kvPurgeOptions) -> natsStatus {
-    guard_kv("kvStore_Purge", false, || Ok(store_of(kv)?.purge(key_arg(key)?, purge_opts(opts).as_ref())?))
+    guard_kv("kvStore_Purge", false, || store_of(kv)?.purge(key_arg(key)?, purge_opts(opts).as_ref()))
 }
 
 /// Removes the values under delete and purge markers, and the markers older than
@@ -283,7 +283,7 @@ pub extern "C" fn kvStore_Purge(kv: *mut kvStore, key: *const c_char, opts: *mut
 /// its Timeout (ms) bounds the gathering of the markers (NATS_TIMEOUT when it runs out).
 #[unsafe(no_mangle)]
 pub extern "C" fn kvStore_PurgeDeletes(kv: *mut kvStore, opts: *mut kvPurgeOptions) -> natsStatus {
-    guard_kv("kvStore_PurgeDeletes", false, || Ok(store_of(kv)?.purge_deletes(purge_opts(opts).as_ref())?))
+    guard_kv("kvStore_PurgeDeletes", false, || store_of(kv)?.purge_deletes(purge_opts(opts).as_ref()))
 }
 
 /// The keys whose latest entry is a value, in `*list` (initialized here; free its content
