@@ -1887,7 +1887,8 @@ natsStatus kvStore_Purge(kvStore *kv, const char *key, kvPurgeOptions *opts);
 /**
  * Removes the values under delete and purge markers, and the markers older than
  * `opts->DeleteMarkersOlderThan` (ns; 0: 30 minutes; negative: all). `opts` may be NULL;
- * its Timeout (ms) bounds the gathering of the markers (NATS_TIMEOUT when it runs out).
+ * its Timeout (ms) bounds the gathering of the markers: when it runs out, the markers
+ * found so far are still handled and the call returns NATS_TIMEOUT.
  */
 natsStatus kvStore_PurgeDeletes(kvStore *kv, kvPurgeOptions *opts);
 

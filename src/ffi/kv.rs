@@ -280,7 +280,8 @@ pub extern "C" fn kvStore_Purge(kv: *mut kvStore, key: *const c_char, opts: *mut
 
 /// Removes the values under delete and purge markers, and the markers older than
 /// `opts->DeleteMarkersOlderThan` (ns; 0: 30 minutes; negative: all). `opts` may be NULL;
-/// its Timeout (ms) bounds the gathering of the markers (NATS_TIMEOUT when it runs out).
+/// its Timeout (ms) bounds the gathering of the markers: when it runs out, the markers
+/// found so far are still handled and the call returns NATS_TIMEOUT.
 #[unsafe(no_mangle)]
 pub extern "C" fn kvStore_PurgeDeletes(kv: *mut kvStore, opts: *mut kvPurgeOptions) -> natsStatus {
     guard_kv("kvStore_PurgeDeletes", false, || store_of(kv)?.purge_deletes(purge_opts(opts).as_ref()))

@@ -372,7 +372,19 @@ impl Store {
 
     /// Runs a watcher up to its end-of-initial-values marker and returns what it gave. With
     /// a timeout (ms > 0), NATS_TIMEOUT when the marker did not come in time.
-    fn gather(&self, keys: &str, opts: &WatchOptions, timeout_ms: i64, mut keep: impl FnMut(&Entry) -> bool) -> JsResult<Vec<Entry>> {
+    fn gather(&self, keys: &str, opts: &WatchOptions, timeout_ms: i64, keep: impl FnMut(&Entry) -> bool) -> JsResult<Vec<Entry>> {
+        let (entries, result) = self.gather_partial(keys, opts, timeout_ms, keep)?;
+        result.map(|_| entries)
+    }
+
+    /// [`gather`](Self::gather) that also returns what came before an error.
+    fn gather_partial(
+        &self,
+        keys: &str,
+        opts: &WatchOptions,
+        timeout_ms: i64,
+        mut keep: impl FnMut(&Entry) -> bool,
+    ) -> JsResult<(Vec<Entry>, JsResult<()>)> {
         let w = self.watch(keys, opts)?;
         let deadline = (timeout_ms > 0).then(|| Instant::now() + Duration::from_millis(timeout_ms as u64));
         let mut out = Vec::new();
@@ -398,7 +410,7 @@ impl Store {
             }
         };
         w.stop();
-        result.map(|_| out)
+        Ok((out, result))
     }
 
     /// kvStore_Keys: the keys whose latest entry is a value.
@@ -426,7 +438,14 @@ impl Store {
     /// messages; the marker itself goes too unless it is younger than the limit.
     pub fn purge_deletes(&self, opts: Option<&PurgeOptions>) -> JsResult<()> {
         let o = opts.copied().unwrap_or_default();
-        let markers = self.gather(">", &WatchOptions::default(), o.timeout_ms, |e| e.operation.is_marker())?;
+        // As documented: when gathering runs out of time, the markers found so far are still
+        // handled, and the call reports NATS_TIMEOUT.
+        let (markers, gathered) = self.gather_partial(">", &WatchOptions::default(), o.timeout_ms, |e| e.operation.is_marker())?;
+        if let Err(e) = &gathered {
+            if e.status() != natsStatus::NATS_TIMEOUT {
+                return Err(e.clone());
+            }
+        }
         let older_than = if o.delete_markers_older_than == 0 { DEFAULT_MARKERS_OLDER_THAN_NS } else { o.delete_markers_older_than };
         let limit = if older_than > 0 { Some(now_ns() - older_than) } else { None };
         let mut first_err = None;
@@ -445,7 +464,7 @@ impl Store {
         }
         match first_err {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => gathered,
         }
     }
 }
