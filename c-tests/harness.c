@@ -904,3 +904,37 @@ void fake_stop(fake_server *f)
     f->received = NULL;
     pthread_mutex_destroy(&f->mu);
 }
+
+/* ------------------------------------------------------------------------ */
+/* JetStream server                                                         */
+/* ------------------------------------------------------------------------ */
+
+#define JS_MAX_DIRS 8
+static char g_js_dirs[JS_MAX_DIRS][256];
+static int g_js_ndirs;
+
+static void js_dirs_cleanup(void)
+{
+    for (int i = 0; i < g_js_ndirs; i++) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_js_dirs[i]);
+        if (system(cmd) != 0) { /* best effort */ }
+    }
+}
+
+void server_start_js(test_server *s)
+{
+    if (g_js_ndirs >= JS_MAX_DIRS)
+        FAIL("too many JetStream servers");
+    const char *tmp = getenv("TMPDIR");
+    if (tmp == NULL || tmp[0] == '\0')
+        tmp = "/tmp";
+    char *dir = g_js_dirs[g_js_ndirs];
+    snprintf(dir, sizeof(g_js_dirs[0]), "%s/rnats-js-XXXXXX", tmp);
+    if (mkdtemp(dir) == NULL)
+        FAIL("mkdtemp: %s", strerror(errno));
+    if (g_js_ndirs++ == 0)
+        atexit(js_dirs_cleanup);
+    const char *args[] = {"-js", "-sd", dir, NULL};
+    server_start(s, args);
+}

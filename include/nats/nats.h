@@ -2658,7 +2658,10 @@ natsStatus natsSubscription_SetOnCompleteCB(natsSubscription *sub, natsOnComplet
 natsStatus natsConnection_JetStream(jsCtx **js, natsConnection *nc, jsOptions *opts);
 
 /**
- * Destroys a JetStream context (NULL: nothing). The connection stays open.
+ * Destroys a JetStream context (NULL: nothing). The connection stays open. Messages
+ * published asynchronously and still waiting for their ack are dropped without a handler
+ * call (as nats.c does); a handler that is running is waited for, so none runs after this
+ * returns (unless it is called from that handler).
  */
 void jsCtx_Destroy(jsCtx *js);
 
@@ -2800,6 +2803,292 @@ void jsMsgMetaData_Destroy(jsMsgMetaData *meta);
  * object itself (usually on the stack) is not freed: it is reset to empty. NULL is ignored.
  */
 void kvKeysList_Destroy(kvKeysList *list);
+
+/**
+ * Publishes `dataLen` bytes of `data` (NULL only with 0) to `subj` on JetStream and waits
+ * for the stream's acknowledgment: up to `opts->MaxWait` milliseconds, else the context's
+ * Wait. `opts` may be NULL; its MsgId and Expect* fields become headers the stream checks.
+ * On success `*pubAck` (when `pubAck` is not NULL) receives an ack to free with
+ * `jsPubAck_Destroy`. A failed expectation is NATS_ERR with the server's text and
+ * `*errCode` (when not NULL) set to its code; a subject no stream listens on is
+ * NATS_NO_RESPONDERS at once. Blocks the calling thread for one round trip.
+ */
+natsStatus js_Publish(jsPubAck **pubAck, jsCtx *js, const char *subj, const void *data, int dataLen, jsPubOptions *opts, jsErrCode *errCode);
+
+/**
+ * Publishes `msg` (which stays the caller's) on JetStream and waits for the stream's
+ * acknowledgment; see `js_Publish`. The options' headers are set on `msg` itself, as
+ * nats.c does.
+ */
+natsStatus js_PublishMsg(jsPubAck **pubAck, jsCtx *js, natsMsg *msg, jsPubOptions *opts, jsErrCode *errCode);
+
+/**
+ * Publishes `dataLen` bytes of `data` to `subj` on JetStream without waiting for the
+ * acknowledgment; see `js_PublishMsgAsync`.
+ */
+natsStatus js_PublishAsync(jsCtx *js, const char *subj, const void *data, int dataLen, jsPubOptions *opts);
+
+/**
+ * Publishes `*msg` on JetStream without waiting for the acknowledgment. On success the
+ * library owns the message and sets `*msg` to NULL (so a following `natsMsg_Destroy(*msg)`
+ * does nothing); on failure the message stays the caller's. The outcome goes to the
+ * context's AckHandler (or ErrHandler for failures) on the context's acknowledgment
+ * thread. With `jsOptions.PublishAsync.MaxPending` messages in flight, the call waits up
+ * to StallWait for room, then fails with NATS_TIMEOUT. `opts->MaxWait` (when > 0) bounds
+ * the wait for this message's ack: past it, the handler gets NATS_TIMEOUT.
+ */
+natsStatus js_PublishMsgAsync(jsCtx *js, natsMsg **msg, jsPubOptions *opts);
+
+/**
+ * Waits until every asynchronously published message got its outcome (and its handler
+ * returned). `opts->MaxWait` (milliseconds) bounds the wait: NATS_TIMEOUT past it; without
+ * it the wait has no limit. A closed connection ends the wait with
+ * NATS_CONNECTION_CLOSED (the messages stay pending, see js_PublishAsyncGetPendingList).
+ */
+natsStatus js_PublishAsyncComplete(jsCtx *js, jsPubOptions *opts);
+
+/**
+ * Hands back the asynchronously published messages still waiting for their ack, in
+ * publish order, in `*pending` (the array and the messages are the caller's: free them
+ * with `natsMsgList_Destroy`). Their acks, should they come, are ignored. NATS_NOT_FOUND
+ * (and `*pending` untouched) when there is none.
+ */
+natsStatus js_PublishAsyncGetPendingList(natsMsgList *pending, jsCtx *js);
+
+/**
+ * Acknowledges a message of a JetStream subscription (`+ACK` to its reply subject). A
+ * message already acknowledged is left alone (NATS_OK); a message that did not come from
+ * a JetStream subscription gives NATS_ILLEGAL_STATE. With `opts->Wait` set, waits that
+ * long for the server's confirmation.
+ */
+natsStatus natsMsg_Ack(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Acknowledges and waits for the server's confirmation (up to `opts->Wait`, else the
+ * context's wait): NATS_TIMEOUT when none came.
+ */
+natsStatus natsMsg_AckSync(natsMsg *msg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Negative acknowledgement (`-NAK`): the server redelivers the message.
+ */
+natsStatus natsMsg_Nak(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Negative acknowledgement asking for redelivery after `delay` milliseconds.
+ */
+natsStatus natsMsg_NakWithDelay(natsMsg *msg, int64_t delay, jsOptions *opts);
+
+/**
+ * Tells the server the message is being worked on (`+WPI`): resets its redelivery timer.
+ * Not final: the message can still be acknowledged afterwards.
+ */
+natsStatus natsMsg_InProgress(natsMsg *msg, jsOptions *opts);
+
+/**
+ * Terminates the message (`+TERM`): never redelivered.
+ */
+natsStatus natsMsg_Term(natsMsg *msg, jsOptions *opts);
+
+/**
+ * The metadata of a message received from a JetStream subscription (stream, consumer,
+ * sequences, delivery count, time, pending count), parsed from its reply subject; free
+ * it with `jsMsgMetaData_Destroy`. NATS_ILLEGAL_STATE for a message that did not come from
+ * a JetStream subscription, NATS_ERR for a reply subject that is not JetStream metadata.
+ */
+natsStatus natsMsg_GetMetaData(jsMsgMetaData **new_meta, natsMsg *msg);
+
+/**
+ * Creates an asynchronous JetStream push subscription on `subject`: looks up the stream
+ * by subject (unless `subOpts->Stream` is given), binds to `subOpts->Consumer` (or the
+ * durable) when it exists, else creates the consumer. `cb` runs on a delivery thread for
+ * every message; unless `subOpts->ManualAck` (or an AckNone / ordered consumer) the
+ * library acknowledges each message after `cb` returns. Heartbeats and flow control are
+ * handled by the library; missed heartbeats go to the error handler
+ * (NATS_MISSED_HEARTBEAT). A consumer the library created is deleted by
+ * `natsSubscription_Unsubscribe` or a completed drain, not by `natsSubscription_Destroy`.
+ * `opts`, `subOpts` and `errCode` may be NULL; `*errCode` gets the server's error code.
+ */
+natsStatus js_Subscribe(natsSubscription **sub, jsCtx *js, const char *subject, natsMsgHandler cb, void *cbClosure, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Creates a synchronous JetStream push subscription (read with
+ * `natsSubscription_NextMsg`; acknowledge with `natsMsg_Ack` and friends). See
+ * `js_Subscribe` for the consumer rules. NextMsg returns NATS_MISMATCH once when a
+ * heartbeat shows a consumer sequence mismatch.
+ */
+natsStatus js_SubscribeSync(natsSubscription **sub, jsCtx *js, const char *subject, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Creates a pull subscription: messages come only with `natsSubscription_Fetch` /
+ * `natsSubscription_FetchRequest` (NextMsg gives NATS_INVALID_SUBSCRIPTION). `durable`
+ * may be NULL (an ephemeral consumer); it cannot contain '.', ' ', '*' or '>'.
+ */
+natsStatus js_PullSubscribe(natsSubscription **sub, jsCtx *js, const char *subject, const char *durable, jsOptions *opts, jsSubOptions *subOpts, jsErrCode *errCode);
+
+/**
+ * Fetches up to `batch` messages of a pull subscription, waiting up to `timeout`
+ * milliseconds (required). Returns with fewer when the server says no more are there for
+ * now. NATS_TIMEOUT when none came in time; NATS_INVALID_SUBSCRIPTION for a subscription
+ * that is not a pull one; NATS_ERR with the server's description for other errors (e.g.
+ * the consumer was deleted). The list's messages and array belong to the caller
+ * (`natsMsgList_Destroy`).
+ */
+natsStatus natsSubscription_Fetch(natsMsgList *list, natsSubscription *sub, int batch, int64_t timeout, jsErrCode *errCode);
+
+/**
+ * Fetches with a full request: `Batch` (required), `MaxBytes`, `Expires` (nanoseconds;
+ * required unless `NoWait`), `NoWait` (NATS_NOT_FOUND when nothing is there), `Heartbeat`
+ * (NATS_MISSED_HEARTBEAT when the server's heartbeats stop).
+ */
+natsStatus natsSubscription_FetchRequest(natsMsgList *list, natsSubscription *sub, jsFetchRequest *request);
+
+/**
+ * The sequences of a consumer sequence mismatch seen in a heartbeat; NATS_NOT_FOUND while
+ * there is none, NATS_INVALID_SUBSCRIPTION for a subscription that is not a JetStream one.
+ */
+natsStatus natsSubscription_GetSequenceMismatch(jsConsumerSequenceMismatch *csm, natsSubscription *sub);
+
+/**
+ * The consumer information of a JetStream subscription's consumer (`CONSUMER.INFO`),
+ * freed with `jsConsumerInfo_Destroy`. NATS_INVALID_SUBSCRIPTION for a subscription that
+ * is not a JetStream one; NATS_NOT_FOUND when the consumer is gone.
+ */
+natsStatus natsSubscription_GetConsumerInfo(jsConsumerInfo **ci, natsSubscription *sub, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Creates a stream from `cfg` (required; its Name is required and may not contain '.',
+ * blanks or wildcards). `si` may be NULL; otherwise it receives the new stream's
+ * information, to free with `jsStreamInfo_Destroy`. `opts` may be NULL. A refusal by the
+ * server is NATS_ERR with the server's text and `*errCode` (when not NULL) set; without
+ * JetStream on the server, NATS_NO_RESPONDERS (errCode JSNotEnabledErr). Blocks up to the
+ * context's (or `opts`') Wait.
+ */
+natsStatus js_AddStream(jsStreamInfo **si, jsCtx *js, jsStreamConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Updates a stream with `cfg` (as js_AddStream). A stream that does not exist is
+ * NATS_NOT_FOUND (errCode JSStreamNotFoundErr).
+ */
+natsStatus js_UpdateStream(jsStreamInfo **si, jsCtx *js, jsStreamConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Purges the stream: everything, or what `opts->Stream.Purge` (or the context's purge
+ * options) select: a subject filter, up to (not including) a sequence, or keeping the
+ * last `Keep` messages (Sequence and Keep together are NATS_INVALID_ARG). A missing
+ * stream is NATS_NOT_FOUND.
+ */
+natsStatus js_PurgeStream(jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Deletes the stream and its messages. A missing stream is NATS_NOT_FOUND.
+ */
+natsStatus js_DeleteStream(jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Information about the stream, to free with `jsStreamInfo_Destroy`. With
+ * `opts->Stream.Info.DeletedDetails` the deleted sequences are included; with
+ * `opts->Stream.Info.SubjectsFilter` the message count of every matching subject (all
+ * pages of them). A missing stream is NATS_NOT_FOUND (errCode JSStreamNotFoundErr).
+ */
+natsStatus js_GetStreamInfo(jsStreamInfo **si, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The information of every stream (all pages), or of the streams with a subject
+ * matching `opts->Stream.Info.SubjectsFilter`; free with `jsStreamInfoList_Destroy`. No
+ * stream is NATS_NOT_FOUND.
+ */
+natsStatus js_Streams(jsStreamInfoList **list, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The names of every stream (all pages), or of the streams with a subject matching
+ * `opts->Stream.Info.SubjectsFilter`; free with `jsStreamNamesList_Destroy`. No stream is
+ * NATS_NOT_FOUND.
+ */
+natsStatus js_StreamNames(jsStreamNamesList **list, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The message stored at `seq` (at least 1) in the stream: subject, headers, data, and
+ * its sequence and time (natsMsg_GetSequence, natsMsg_GetTime). Free it with
+ * `natsMsg_Destroy`. A missing message is NATS_NOT_FOUND (errCode JSNoMessageFoundErr).
+ */
+natsStatus js_GetMsg(natsMsg **msg, jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The last message stored on `subject` (required) in the stream, as js_GetMsg.
+ */
+natsStatus js_GetLastMsg(natsMsg **msg, jsCtx *js, const char *stream, const char *subject, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * A message read from any server holding the stream (the stream needs AllowDirect):
+ * the one at `dgOpts->Sequence`, the next one on `dgOpts->NextBySubject` from that
+ * sequence, or the last one on `dgOpts->LastBySubject`. `dgOpts` is required. The message
+ * keeps the reply's `Nats-Stream`, `Nats-Sequence`, `Nats-Time-Stamp`, `Nats-Subject`
+ * headers; its subject is the stored subject; natsMsg_GetSequence / natsMsg_GetTime
+ * work on it. No such message: NATS_NOT_FOUND.
+ */
+natsStatus js_DirectGetMsg(natsMsg **msg, jsCtx *js, const char *stream, jsOptions *opts, jsDirectGetMsgOptions *dgOpts);
+
+/**
+ * Deletes the message at `seq` from the stream (its content is not overwritten; see
+ * js_EraseMsg). A missing stream is NATS_NOT_FOUND; a missing message NATS_ERR with the
+ * server's text.
+ */
+natsStatus js_DeleteMsg(jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * As js_DeleteMsg, and the message's content is overwritten in storage.
+ */
+natsStatus js_EraseMsg(jsCtx *js, const char *stream, uint64_t seq, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Creates a consumer on the stream from `cfg` (required). With `cfg->Name` the consumer
+ * is created by name (and filter subject); with only `cfg->Durable`, as a durable;
+ * otherwise the server names an ephemeral consumer. An existing consumer is updated
+ * when the change is allowed. Names may not contain '.', ' ', '*' or '>'
+ * (NATS_INVALID_ARG, before any request). `ci` may be NULL; otherwise it receives the
+ * consumer's information, to free with `jsConsumerInfo_Destroy`. A refusal by the server
+ * is NATS_ERR with `*errCode` set.
+ */
+natsStatus js_AddConsumer(jsConsumerInfo **ci, jsCtx *js, const char *stream, jsConsumerConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Updates a durable consumer with `cfg`: `cfg->Durable` is required
+ * (NATS_INVALID_ARG otherwise); as js_AddConsumer.
+ */
+natsStatus js_UpdateConsumer(jsConsumerInfo **ci, jsCtx *js, const char *stream, jsConsumerConfig *cfg, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Information about a consumer, to free with `jsConsumerInfo_Destroy`. A missing
+ * consumer is NATS_NOT_FOUND (errCode JSConsumerNotFoundErr); a missing stream NATS_ERR
+ * (errCode JSStreamNotFoundErr), as nats.c.
+ */
+natsStatus js_GetConsumerInfo(jsConsumerInfo **ci, jsCtx *js, const char *stream, const char *consumer, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * Deletes a consumer. A missing stream or consumer is NATS_NOT_FOUND.
+ */
+natsStatus js_DeleteConsumer(jsCtx *js, const char *stream, const char *consumer, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The information of every consumer of the stream (all pages), to free with
+ * `jsConsumerInfoList_Destroy`. A missing stream, or none, is NATS_NOT_FOUND.
+ */
+natsStatus js_Consumers(jsConsumerInfoList **list, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The names of every consumer of the stream (all pages), to free with
+ * `jsConsumerNamesList_Destroy`. A missing stream, or none, is NATS_NOT_FOUND.
+ */
+natsStatus js_ConsumerNames(jsConsumerNamesList **list, jsCtx *js, const char *stream, jsOptions *opts, jsErrCode *errCode);
+
+/**
+ * The account's JetStream usage (memory, storage, streams, consumers), limits, API
+ * statistics, domain and per-tier usage, to free with `jsAccountInfo_Destroy`. Without
+ * JetStream on the server: NATS_NO_RESPONDERS (errCode JSNotEnabledErr); an account
+ * without JetStream: NATS_ERR with the server's code.
+ */
+natsStatus js_GetAccountInfo(jsAccountInfo **ai, jsCtx *js, jsOptions *opts, jsErrCode *errCode);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -82,6 +82,17 @@ impl Connection {
         self.shared.handle.store(handle, Ordering::Release);
     }
 
+    /// The C handle (`natsConnection*`) given with `set_handle`, for callbacks; 0 before.
+    pub fn handle(&self) -> usize {
+        self.shared.handle()
+    }
+
+    /// Reports an asynchronous error of a subscription to the error handler (on the
+    /// callback thread); never blocks.
+    pub fn post_sub_error(&self, sub: &Arc<Subscription>, status: natsStatus) {
+        self.shared.post(callbacks::Event::Error { sub: Some(Arc::clone(sub)), status });
+    }
+
     /// Tries the servers (randomised unless NoRandomize) until one accepts the handshake.
     pub fn connect(&self) -> Result<()> {
         let opts = &self.shared.opts;
@@ -433,6 +444,17 @@ impl Connection {
     /// Creates a subscription of any kind. Async subscriptions get their dispatcher (a
     /// dedicated thread, or the library pool with global message delivery) before SUB is sent.
     pub fn subscribe(&self, subject: &str, queue: Option<&str>, kind: Kind) -> Result<Arc<Subscription>> {
+        self.subscribe_with(subject, queue, kind, None)
+    }
+
+    /// `subscribe` with an upper layer's hooks, in place before any message can arrive.
+    pub fn subscribe_with(
+        &self,
+        subject: &str,
+        queue: Option<&str>,
+        kind: Kind,
+        hooks: Option<Arc<dyn crate::sub::SubHooks>>,
+    ) -> Result<Arc<Subscription>> {
         check_subscribe_subject(subject)?;
         if let Some(q) = queue {
             check_queue_name(q)?;
@@ -468,6 +490,9 @@ impl Connection {
             let mut reg = self.shared.async_subs.lock().unwrap_or_else(|p| p.into_inner());
             reg.retain(|w| w.strong_count() > 0);
             reg.push(Arc::downgrade(&sub));
+        }
+        if let Some(h) = hooks {
+            let _ = sub.hooks.set(h);
         }
         // In the map before SUB leaves, so that no message for it is missed.
         self.shared.subs().insert(sid, Arc::clone(&sub));

@@ -105,7 +105,8 @@ pub extern "C" fn natsMsg_GetDataLength(msg: *const natsMsg) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn natsMsg_Destroy(msg: *mut natsMsg) {
     guard_val("natsMsg_Destroy", (), || {
-        if !msg.is_null() {
+        // A message lent to a JetStream handler is freed by the library after the handler.
+        if !msg.is_null() && !body_of(msg).is_some_and(|b| b.js.no_destroy) {
             // SAFETY: the message came from NextMsg or natsMsg_Create; destroyed once.
             drop(unsafe { take_handle(msg) });
         }

@@ -33,6 +33,7 @@ pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut
         }
         put(nextMsg, std::ptr::null_mut());
         let s = sub_of(sub)?;
+        s.sub.check_next()?;
         // As nats.c: zero or negative means "only what is already there".
         let m = s.sub.next_msg(timeout.max(0))?;
         put(nextMsg, super::msg::into_handle(m));
@@ -45,7 +46,9 @@ pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut
 pub extern "C" fn natsSubscription_Unsubscribe(sub: *mut natsSubscription) -> natsStatus {
     guard("natsSubscription_Unsubscribe", || {
         let s = sub_of(sub)?;
-        s.conn.unsubscribe(&s.sub, None)
+        s.conn.unsubscribe(&s.sub, None)?;
+        // A JetStream subscription deletes the consumer it created.
+        s.sub.hooks.get().map_or(Ok(()), |h| h.unsubscribed())
     })
 }
 

@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 
 use super::api::{js_err, parse_reply, ApiError, JsResult};
+use super::publish_async::{AsyncState, PublishAsyncOptions};
 use crate::conn::Connection;
 use crate::status::natsStatus;
 
@@ -47,6 +48,9 @@ pub struct ContextOptions {
     pub wait_ms: i64,
     pub purge: PurgeOptions,
     pub info: InfoOptions,
+    /// Asynchronous publish (window, handler, stall wait); used when the context is made,
+    /// ignored in per-call options.
+    pub publish_async: PublishAsyncOptions,
 }
 
 /// A JetStream context (cheap to clone).
@@ -58,6 +62,8 @@ pub struct Context {
     wait_ms: i64,
     purge: PurgeOptions,
     info: InfoOptions,
+    /// Shared by the clones: the asynchronous publisher, made on first use.
+    pub_async: std::sync::Arc<AsyncState>,
 }
 
 impl std::fmt::Debug for Context {
@@ -92,7 +98,9 @@ impl Context {
     pub fn new(conn: Connection, opts: &ContextOptions) -> JsResult<Context> {
         let prefix = api_prefix(opts.prefix.as_deref(), opts.domain.as_deref())?;
         let wait_ms = if opts.wait_ms > 0 { opts.wait_ms } else { DEFAULT_WAIT_MS };
-        Ok(Context { conn, prefix, wait_ms, purge: opts.purge.clone(), info: opts.info.clone() })
+        opts.publish_async.check()?;
+        let pub_async = std::sync::Arc::new(AsyncState::new(opts.publish_async.clone()));
+        Ok(Context { conn, prefix, wait_ms, purge: opts.purge.clone(), info: opts.info.clone(), pub_async })
     }
 
     /// The context a call runs with when it passes its own options: a prefix or domain
@@ -117,6 +125,11 @@ impl Context {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The asynchronous-publish state (see `publish_async`).
+    pub fn async_state(&self) -> &AsyncState {
+        &self.pub_async
     }
 
     /// The API prefix, without a trailing dot.

@@ -28,6 +28,31 @@ pub trait Router: Send + Sync {
     fn route(&self, msg: Msg);
 }
 
+/// An upper layer's view of one subscription's messages (JetStream: heartbeats, flow
+/// control, ordered delivery, acknowledgement context). Set once, before the subscription
+/// can receive anything.
+pub trait SubHooks: Send + Sync {
+    /// On the event-loop thread, under the subscription's lock, for every arriving message:
+    /// gives it back to be queued, or `None` when the hook consumed it (a control message).
+    /// Must not block, publish or call into the subscription. `delivered` and `accepted`:
+    /// messages handed out and accepted into the queue so far.
+    fn arrive(&self, msg: Msg, delivered: u64, accepted: u64) -> Option<Msg>;
+    /// On the consumer's thread, after a message was handed out (`delivered` so far).
+    fn taken(&self, _delivered: u64) {}
+    /// Before `natsSubscription_NextMsg`: an error to return instead of a message.
+    fn check_next(&self) -> Result<()> {
+        Ok(())
+    }
+    /// A drain of the subscription ended (on the drain thread), before completion is reported.
+    fn drained(&self) {}
+    /// `natsSubscription_Unsubscribe` succeeded (on the caller's thread).
+    fn unsubscribed(&self) -> Result<()> {
+        Ok(())
+    }
+    /// The upper layer's state, to find it again from the subscription.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
 /// How messages of a subscription reach the application.
 pub enum Kind {
     /// `natsSubscription_NextMsg`.
@@ -138,6 +163,8 @@ pub struct Subscription {
     /// Async with a dedicated thread: that thread.
     pub worker: Mutex<Option<JoinHandle<()>>>,
     on_complete: Mutex<Option<CompleteHandler>>,
+    /// An upper layer's hooks (JetStream), if any.
+    pub hooks: OnceLock<Arc<dyn SubHooks>>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -192,6 +219,7 @@ impl Subscription {
             dispatcher: OnceLock::new(),
             worker: Mutex::new(None),
             on_complete: Mutex::new(None),
+            hooks: OnceLock::new(),
         })
     }
 
@@ -244,9 +272,17 @@ impl Subscription {
             return out;
         }
         let is_async = self.is_async();
+        let hooks = self.hooks.get();
         let mut st = self.lock();
         let mut queued = false;
         for m in msgs.drain(..) {
+            let m = match hooks {
+                Some(h) => match h.arrive(m, st.delivered, st.received) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                None => m,
+            };
             match Self::admit(&mut st, m, is_async) {
                 Delivery::Queued => queued = true,
                 Delivery::QueuedLast => {
@@ -335,6 +371,9 @@ impl Subscription {
                 if m.is_no_responders() {
                     return err(natsStatus::NATS_NO_RESPONDERS, "no responders were available for the request");
                 }
+                if let Some(h) = self.hooks.get() {
+                    h.taken(st.delivered);
+                }
                 return Ok(m);
             }
             if let Some(reason) = st.closed {
@@ -400,6 +439,9 @@ impl Subscription {
                 st.pending_bytes -= m.pending_size();
                 st.delivered += 1;
                 st.in_handler = Some(std::thread::current().id());
+                if let Some(h) = self.hooks.get() {
+                    h.taken(st.delivered);
+                }
                 Some(m)
             }
             None => {
@@ -515,6 +557,9 @@ impl Subscription {
     }
 
     pub fn finish_drain(&self, status: natsStatus) {
+        if let Some(h) = self.hooks.get() {
+            h.drained();
+        }
         {
             let mut st = self.lock();
             st.drain_status = Some(status);
@@ -589,6 +634,11 @@ impl Subscription {
             Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max => Ok(()),
             Some(r) => Err(closed_error(r)),
         }
+    }
+
+    /// The hooks' check before NextMsg (see [`SubHooks::check_next`]).
+    pub fn check_next(&self) -> Result<()> {
+        self.hooks.get().map_or(Ok(()), |h| h.check_next())
     }
 
     /// Sets the auto-unsubscribe limit; returns true when it is already reached.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod js;
 pub mod security;
 
 use std::io::{BufRead, BufReader, Read, Write};

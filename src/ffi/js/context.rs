@@ -44,6 +44,8 @@ pub(crate) fn call_opts(opts: *const jsOptions) -> Result<Option<ContextOptions>
             deleted_details: o.Stream.Info.DeletedDetails,
             subjects_filter: opt_string(o.Stream.Info.SubjectsFilter, "jsOptions.Stream.Info.SubjectsFilter")?,
         },
+        // Only natsConnection_JetStream takes jsOptions.PublishAsync.
+        publish_async: Default::default(),
     }))
 }
 
@@ -86,21 +88,33 @@ pub extern "C" fn natsConnection_JetStream(js: *mut *mut jsCtx, nc: *mut natsCon
             return Err(invalid_arg("the context out-pointer must not be NULL"));
         }
         let conn = conn_of(nc)?;
-        let o = call_opts(opts)?.unwrap_or_default();
+        let mut o = call_opts(opts)?.unwrap_or_default();
+        // SAFETY: as in call_opts.
+        if let Some(raw) = unsafe { opts.as_ref() } {
+            o.publish_async = super::publish::publish_async_options(&raw.PublishAsync);
+        }
         let ctx = Context::new(conn.clone(), &o).map_err(js_result)?;
-        put(js, Box::into_raw(Box::new(jsCtx { ctx })));
+        let handle = Box::into_raw(Box::new(jsCtx { ctx }));
+        // SAFETY: just made above; the asynchronous-publish handlers receive this handle.
+        unsafe { &*handle }.ctx.async_state().set_handle(handle as usize);
+        put(js, handle);
         Ok(())
     })
 }
 
-/// Destroys a JetStream context (NULL: nothing). The connection stays open.
+/// Destroys a JetStream context (NULL: nothing). The connection stays open. Messages
+/// published asynchronously and still waiting for their ack are dropped without a handler
+/// call (as nats.c does); a handler that is running is waited for, so none runs after this
+/// returns (unless it is called from that handler).
 #[unsafe(no_mangle)]
 pub extern "C" fn jsCtx_Destroy(js: *mut jsCtx) {
     guard_val("jsCtx_Destroy", (), || {
         if !js.is_null() {
             // SAFETY: a non-NULL handle was made by natsConnection_JetStream and is
             // destroyed once.
-            drop(unsafe { Box::from_raw(js) });
+            let b = unsafe { Box::from_raw(js) };
+            b.ctx.async_state().destroy();
+            drop(b);
         }
     })
 }

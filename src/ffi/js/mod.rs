@@ -10,7 +10,8 @@
 //!   that C frees with one `*_Destroy(ptr)` call, plus the detached string arrays of the
 //!   caller-held lists;
 //! - [`convert`]: reading borrowed strings and arrays out of C structs;
-//! - [`destroy`]: the `*_Destroy` functions of the returned objects.
+//! - [`destroy`]: the `*_Destroy` functions of the returned objects;
+//! - [`publish`]: js_Publish, js_PublishMsg and the asynchronous publish functions.
 
 pub mod context;
 pub mod enums;
@@ -23,6 +24,12 @@ pub mod init;
 pub mod owned;
 pub mod convert;
 pub mod destroy;
+pub mod publish;
+pub mod jsmsg;
+pub mod subscribe;
+pub mod stream;
+pub mod consumer_mgmt;
+pub mod account;
 
 pub use enums::*;
 pub use handles::*;
