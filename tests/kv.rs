@@ -314,7 +314,9 @@ fn many_updates_arrive_in_order_with_flow_control() {
     let srv = js_server(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
-    let kv = bucket(&ctx, "many", 1);
+    // History 64 keeps every revision (60 per key), so even a recreated consumer must give
+    // them all, in order.
+    let kv = bucket(&ctx, "many", 64);
     let w = kv.watch(">", &WatchOptions::default()).unwrap();
     assert!(w.next(1000).unwrap().is_none());
     let value = vec![b'x'; 4000];

@@ -2,23 +2,21 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-
-use super::config::{BucketConfig, BucketStatus, StreamInfo};
+use super::config::{same_bucket, BucketConfig, BucketStatus};
 use super::entry::{Entry, Operation};
 use super::names::{self, OP_DELETE, OP_HEADER, OP_PURGE};
-use super::time::{now_ns, parse_rfc3339_ns};
+use super::time::now_ns;
 use super::watch::{WatchOptions, Watcher};
-use crate::js::api::{js_err, parse_reply, ApiError, JsError, JsResult};
-use crate::js::context::{Context, DEFAULT_API_PREFIX};
+use crate::js::api::{js_err, JsError, JsResult};
+use crate::js::context::{Context, ContextOptions, PurgeOptions as StreamPurge, DEFAULT_API_PREFIX};
+use crate::js::publish::PubOptions;
+use crate::js::stream::{self as jstream, DirectGetOptions};
 use crate::msg::Msg;
 use crate::proto::headers::Headers;
 use crate::status::natsStatus;
 
-/// Server error codes a bucket maps.
-pub const JS_STREAM_NOT_FOUND: u16 = 10059;
-pub const JS_STREAM_NAME_EXIST: u16 = 10058;
-pub const JS_NO_MESSAGE_FOUND: u16 = 10037;
+/// The server's error code for a stream that exists with another configuration.
+const JS_STREAM_NAME_EXIST: u16 = 10058;
 
 /// Markers younger than this stay when kvStore_PurgeDeletes is not told otherwise.
 const DEFAULT_MARKERS_OLDER_THAN_NS: i64 = 30 * 60 * 1_000_000_000;
@@ -47,58 +45,17 @@ pub struct Store {
     use_js_prefix: bool,
 }
 
-#[derive(Deserialize)]
-struct PubAck {
-    #[serde(default)]
-    seq: u64,
-}
-
-#[derive(Deserialize)]
-struct StoredMsgReply {
-    message: Option<StoredMsg>,
-}
-
-#[derive(Deserialize)]
-struct StoredMsg {
-    subject: String,
-    #[serde(default)]
-    seq: u64,
-    #[serde(default)]
-    hdrs: Option<String>,
-    #[serde(default)]
-    data: Option<String>,
-    #[serde(default)]
-    time: String,
-}
-
-#[derive(Deserialize)]
-struct Success {
-    #[serde(default)]
-    success: bool,
-}
-
-/// NATS_NOT_FOUND for a missing stream, the server's error otherwise.
-fn stream_error(e: ApiError, stream: &str) -> JsError {
-    if e.err_code == JS_STREAM_NOT_FOUND {
-        let code = e.err_code;
-        JsError { err: crate::status::Error::new(natsStatus::NATS_NOT_FOUND, format!("stream '{stream}' not found")), code }
-    } else {
-        e.into_js_error()
-    }
-}
-
-fn stream_info(ctx: &Context, stream: &str) -> JsResult<StreamInfo> {
-    ctx.request::<StreamInfo>(&format!("STREAM.INFO.{stream}"), b"")?.map_err(|e| stream_error(e, stream))
-}
-
-fn b64(s: &str, what: &str) -> JsResult<Vec<u8>> {
-    data_encoding::BASE64
-        .decode(s.as_bytes())
-        .map_err(|e| JsError::new(natsStatus::NATS_ERR, format!("invalid base64 {what} in the stored message: {e}")))
-}
-
 fn not_found() -> JsError {
     JsError::new(natsStatus::NATS_NOT_FOUND, "key not found")
+}
+
+/// A missing message is a missing key.
+fn not_found_as_key(e: JsError) -> JsError {
+    if e.status() == natsStatus::NATS_NOT_FOUND {
+        not_found()
+    } else {
+        e
+    }
 }
 
 impl Store {
@@ -120,44 +77,39 @@ impl Store {
         let mut kv = Store::new(ctx, &cfg.bucket)?;
         let discard_new = ctx.conn().server_version().map_or(true, |v| v >= (2, 7, 2));
         let sc = cfg.stream_config(discard_new)?;
-        let body = serde_json::to_vec(&sc).map_err(|e| JsError::new(natsStatus::NATS_ERR, e.to_string()))?;
-        let info = match ctx.request::<StreamInfo>(&format!("STREAM.CREATE.{}", kv.stream), &body)? {
+        let info = match jstream::add_stream(ctx, &sc) {
             Ok(si) => si,
-            Err(e) if e.err_code == JS_STREAM_NAME_EXIST => {
-                let si = stream_info(ctx, &kv.stream)?;
-                if !si.config.same_as(&sc) {
+            Err(e) if e.code == JS_STREAM_NAME_EXIST => {
+                let si = jstream::stream_info(ctx, &kv.stream)?;
+                if !si.config.as_ref().is_some_and(|c| same_bucket(c, &sc)) {
                     return js_err(natsStatus::NATS_ERR, "Existing configuration is different");
                 }
-                ctx.request::<StreamInfo>(&format!("STREAM.UPDATE.{}", kv.stream), &body)?.map_err(ApiError::into_js_error)?
+                jstream::update_stream(ctx, &sc)?
             }
-            Err(e) => return Err(e.into_js_error()),
+            Err(e) => return Err(e),
         };
-        kv.use_direct = info.config.allow_direct;
+        kv.use_direct = info.config.is_some_and(|c| c.allow_direct);
         Ok(kv)
     }
 
     /// js_KeyValue: binds to an existing bucket (NATS_NOT_FOUND when its stream is missing).
     pub fn bind(ctx: &Context, bucket: &str) -> JsResult<Store> {
         let mut kv = Store::new(ctx, bucket)?;
-        let si = stream_info(ctx, &kv.stream)?;
-        if si.config.max_msgs_per_subject < 1 {
+        let si = jstream::stream_info(ctx, &kv.stream)?;
+        let cfg = si.config.unwrap_or_default();
+        if cfg.max_msgs_per_subject < 1 {
             return js_err(natsStatus::NATS_INVALID_ARG, names::ERR_BAD_BUCKET);
         }
-        kv.use_direct = si.config.allow_direct;
+        kv.use_direct = cfg.allow_direct;
         Ok(kv)
     }
 
-    /// js_DeleteKeyValue: deletes the bucket's stream.
+    /// js_DeleteKeyValue: deletes the bucket's stream (NATS_NOT_FOUND when missing).
     pub fn delete_bucket(ctx: &Context, bucket: &str) -> JsResult<()> {
         if !names::valid_bucket(bucket) {
             return js_err(natsStatus::NATS_INVALID_ARG, names::ERR_BAD_BUCKET);
         }
-        let stream = names::stream_name(bucket);
-        let r = ctx.request::<Success>(&format!("STREAM.DELETE.{stream}"), b"")?.map_err(|e| stream_error(e, &stream))?;
-        if !r.success {
-            return js_err(natsStatus::NATS_ERR, format!("failed to delete stream '{stream}'"));
-        }
-        Ok(())
+        jstream::delete_stream(ctx, &names::stream_name(bucket))
     }
 
     pub fn bucket(&self) -> &str {
@@ -193,30 +145,25 @@ impl Store {
         }
     }
 
-    /// Publishes to the key's subject and waits for the stream's acknowledgement; the
-    /// revision on success.
-    fn publish(&self, key: &str, headers: Option<&Headers>, data: &[u8], wait_ms: i64) -> JsResult<u64> {
+    /// Publishes to the key's subject (with `headers` and the expectations of `opts`) and
+    /// waits for the stream's acknowledgement; the revision on success.
+    fn publish(&self, key: &str, headers: Option<Headers>, data: &[u8], opts: &PubOptions) -> JsResult<u64> {
         names::check_key(key)?;
-        let wait = if wait_ms > 0 { wait_ms } else { self.ctx.wait_ms() };
-        let reply = self.ctx.conn().request(&self.put_subject(key), headers, data, wait)?;
-        match parse_reply::<PubAck>(reply.data())? {
-            Ok(ack) => Ok(ack.seq),
-            Err(e) => Err(e.into_js_error()),
-        }
+        let mut msg = Msg::new(self.put_subject(key).as_bytes(), None, data);
+        msg.set_headers(headers);
+        Ok(self.ctx.publish_msg(&mut msg, Some(opts))?.seq)
     }
 
     /// kvStore_Put.
     pub fn put(&self, key: &str, data: &[u8]) -> JsResult<u64> {
-        self.publish(key, None, data, 0)
+        self.publish(key, None, data, &PubOptions::default())
     }
 
     /// kvStore_Update: only when the key's latest revision is `last` (0: the key has no
     /// message at all).
     pub fn update(&self, key: &str, data: &[u8], last: u64) -> JsResult<u64> {
-        names::check_key(key)?;
-        let mut h = Headers::new();
-        h.set("Nats-Expected-Last-Subject-Sequence", &last.to_string())?;
-        self.publish(key, Some(&h), data, 0)
+        let opts = PubOptions { expect_no_message: last == 0, expect_last_subject_seq: last, ..Default::default() };
+        self.publish(key, None, data, &opts)
     }
 
     /// kvStore_Create: only when the key does not exist, or its latest entry is a delete or
@@ -241,7 +188,7 @@ impl Store {
         names::check_key(key)?;
         let mut h = Headers::new();
         h.set(OP_HEADER, OP_DELETE)?;
-        self.publish(key, Some(&h), b"", 0).map(|_| ())
+        self.publish(key, Some(h), b"", &PubOptions::default()).map(|_| ())
     }
 
     /// kvStore_Purge: a purge marker that rolls up (removes) every earlier revision.
@@ -250,7 +197,8 @@ impl Store {
         let mut h = Headers::new();
         h.set(OP_HEADER, OP_PURGE)?;
         h.set("Nats-Rollup", "sub")?;
-        self.publish(key, Some(&h), b"", opts.map_or(0, |o| o.timeout_ms)).map(|_| ())
+        let po = PubOptions { max_wait_ms: opts.map_or(0, |o| o.timeout_ms.max(0)), ..Default::default() };
+        self.publish(key, Some(h), b"", &po).map(|_| ())
     }
 
     /// The latest entry of `key` (revision 0) or the entry at `revision`, markers included.
@@ -275,89 +223,50 @@ impl Store {
         Ok(e)
     }
 
-    fn entry_of(&self, subject: &str, seq: u64, time: i64, headers: Option<&Headers>, value: Vec<u8>) -> JsResult<Entry> {
-        let key = subject.strip_prefix(self.pre.as_str()).unwrap_or(subject);
-        Ok(Entry {
+    /// The entry of a message read from the stream (stored message or direct get).
+    fn entry_of(&self, msg: &Msg) -> Entry {
+        let subject = String::from_utf8_lossy(msg.subject());
+        let key = subject.strip_prefix(self.pre.as_str()).unwrap_or(&subject);
+        Entry {
             bucket: self.bucket.clone(),
             key: key.to_string(),
-            value,
-            revision: seq,
-            created: time,
+            value: msg.data().to_vec(),
+            revision: msg.js_seq(),
+            created: msg.js_time(),
             delta: 0,
-            operation: Operation::of(headers),
-        })
+            operation: Operation::of(msg.headers()),
+        }
     }
 
     fn direct_get(&self, subject: &str, revision: u64) -> JsResult<Entry> {
-        let (what, body) = if revision == 0 {
-            (format!("DIRECT.GET.{}.{}", self.stream, subject), Vec::new())
+        let opts = if revision == 0 {
+            DirectGetOptions { last_by_subject: Some(subject.to_string()), ..Default::default() }
         } else {
-            (format!("DIRECT.GET.{}", self.stream), format!("{{\"seq\":{revision}}}").into_bytes())
+            DirectGetOptions { sequence: revision, ..Default::default() }
         };
-        let reply: Msg = self.ctx.conn().request(&self.ctx.api_subject(&what), None, &body, self.ctx.wait_ms())?;
-        let Some(h) = reply.headers() else {
-            return js_err(natsStatus::NATS_ERR, "direct get message response should have headers");
-        };
-        if reply.data().is_empty() {
-            if let Some(code) = h.status() {
-                if code == 404 {
-                    return Err(not_found());
-                }
-                let desc = h.get(crate::proto::headers::DESCRIPTION_HDR).map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-                return js_err(natsStatus::NATS_ERR, format!("error getting message: {desc}"));
-            }
-        }
-        let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if get("Nats-Stream").is_empty() {
-            return js_err(natsStatus::NATS_ERR, "missing stream name ''");
-        }
-        let seq: u64 = get("Nats-Sequence")
-            .parse()
-            .map_err(|_| JsError::new(natsStatus::NATS_ERR, format!("missing or invalid sequence '{}'", get("Nats-Sequence"))))?;
-        let time = parse_rfc3339_ns(get("Nats-Time-Stamp"))
-            .filter(|t| *t != 0)
-            .ok_or_else(|| JsError::new(natsStatus::NATS_ERR, format!("missing or invalid timestamp '{}'", get("Nats-Time-Stamp"))))?;
-        let subj = get("Nats-Subject");
-        if subj.is_empty() {
-            return js_err(natsStatus::NATS_ERR, "missing or invalid subject ''");
-        }
-        self.entry_of(subj, seq, time, Some(h), reply.data().to_vec())
+        let msg = jstream::direct_get_msg(&self.ctx, &self.stream, &opts).map_err(not_found_as_key)?;
+        Ok(self.entry_of(&msg))
     }
 
     fn msg_get(&self, subject: &str, revision: u64) -> JsResult<Entry> {
-        let body = if revision == 0 {
-            serde_json::json!({ "last_by_subj": subject })
+        let msg = if revision == 0 {
+            jstream::get_last_msg(&self.ctx, &self.stream, subject)
         } else {
-            serde_json::json!({ "seq": revision })
+            jstream::get_msg(&self.ctx, &self.stream, revision)
         };
-        let r = self
-            .ctx
-            .request::<StoredMsgReply>(&format!("STREAM.MSG.GET.{}", self.stream), body.to_string().as_bytes())?
-            .map_err(|e| if e.err_code == JS_NO_MESSAGE_FOUND { not_found() } else { e.into_js_error() })?;
-        let Some(m) = r.message else {
-            return js_err(natsStatus::NATS_NOT_FOUND, "message content not found");
-        };
-        let headers = match m.hdrs.as_deref().filter(|h| !h.is_empty()) {
-            Some(h) => Some(Headers::parse(&b64(h, "headers")?)?),
-            None => None,
-        };
-        let value = match m.data.as_deref() {
-            Some(d) => b64(d, "data")?,
-            None => Vec::new(),
-        };
-        let time = parse_rfc3339_ns(&m.time).unwrap_or(0);
-        self.entry_of(&m.subject, m.seq, time, headers.as_ref(), value)
+        Ok(self.entry_of(&msg.map_err(not_found_as_key)?))
     }
 
     /// kvStore_Status.
     pub fn status(&self) -> JsResult<BucketStatus> {
-        let si = stream_info(&self.ctx, &self.stream)?;
+        let si = jstream::stream_info(&self.ctx, &self.stream)?;
+        let cfg = si.config.unwrap_or_default();
         Ok(BucketStatus {
             bucket: self.bucket.clone(),
-            values: si.state.messages,
-            history: si.config.max_msgs_per_subject,
-            ttl: si.config.max_age,
-            replicas: si.config.num_replicas,
+            values: si.state.msgs,
+            history: cfg.max_msgs_per_subject,
+            ttl: cfg.max_age,
+            replicas: cfg.num_replicas,
             bytes: si.state.bytes,
         })
     }
@@ -450,14 +359,12 @@ impl Store {
         let limit = if older_than > 0 { Some(now_ns() - older_than) } else { None };
         let mut first_err = None;
         for m in markers {
-            let mut body = serde_json::json!({ "filter": self.key_subject(&m.key) });
-            if limit.is_some_and(|l| m.created >= l) {
-                body["keep"] = 1.into();
-            }
+            let keep = if limit.is_some_and(|l| m.created >= l) { 1 } else { 0 };
+            let purge = StreamPurge { subject: Some(self.key_subject(&m.key)), sequence: 0, keep };
             let r = self
                 .ctx
-                .request::<Success>(&format!("STREAM.PURGE.{}", self.stream), body.to_string().as_bytes())
-                .and_then(|r| r.map_err(|e| stream_error(e, &self.stream)));
+                .with(Some(&ContextOptions { purge, ..Default::default() }))
+                .and_then(|ctx| jstream::purge_stream(&ctx, &self.stream));
             if let Err(e) = r {
                 first_err.get_or_insert(e);
             }
