@@ -335,6 +335,7 @@ fn many_updates_arrive_in_order_with_flow_control() {
         assert_eq!(e.revision, i as u64);
     }
     producer.join().unwrap();
+    eprintln!("consumer recreated {} times", w.resets());
     c.destroy();
 }
 
@@ -426,6 +427,7 @@ fn watcher_survives_a_server_restart_without_gap_or_duplicate() {
         assert_eq!(e.revision, i, "no gap, no duplicate");
     }
     assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(w.resets() >= 1, "the consumer was recreated after the restart");
     assert_eq!(w.next(500).unwrap_err().status(), natsStatus::NATS_TIMEOUT);
     kv2.put("k13", b"x").unwrap();
     assert_eq!(w.next(5000).unwrap().unwrap().revision, 13);
@@ -463,6 +465,7 @@ fn watcher_recovers_when_its_consumer_is_deleted() {
     }
     assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
     assert_eq!(w.next(300).unwrap_err().status(), natsStatus::NATS_TIMEOUT);
+    assert_eq!(w.resets(), 1);
     // The replaced consumer is gone; only the new one remains.
     let names: serde_json::Value = ctx.request_ok("CONSUMER.NAMES.KV_cdel", b"").unwrap();
     assert_eq!(names["consumers"].as_array().unwrap().len(), 1);

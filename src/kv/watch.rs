@@ -9,7 +9,7 @@
 //! skipped and none comes twice. What the old consumer still sends goes to an inbox nobody
 //! listens to any more.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -89,6 +89,8 @@ struct Inner {
     filter: String,
     opts: WatchOptions,
     stopped: AtomicBool,
+    /// How many times the consumer was recreated (for tests and diagnostics).
+    resets: AtomicU64,
     current: Mutex<Current>,
     state: Mutex<State>,
 }
@@ -145,6 +147,7 @@ impl Watcher {
             filter: filter.to_string(),
             opts: *opts,
             stopped: AtomicBool::new(false),
+            resets: AtomicU64::new(0),
             current: Mutex::new(Current { sub: None, consumer: String::new() }),
             state: Mutex::new(State {
                 sseq: 0,
@@ -240,6 +243,12 @@ impl Watcher {
 
     pub fn is_stopped(&self) -> bool {
         self.0.stopped.load(Ordering::Acquire)
+    }
+
+    /// How many times the consumer was recreated (after a gap, a reconnect or missed
+    /// heartbeats).
+    pub fn resets(&self) -> u64 {
+        self.0.resets.load(Ordering::Relaxed)
     }
 }
 
@@ -344,6 +353,7 @@ impl Inner {
         }
         match self.subscribe(st.sseq + 1, self.ctx.wait_ms()) {
             Ok(_) => {
+                self.resets.fetch_add(1, Ordering::Relaxed);
                 st.need_reset = false;
                 st.dseq = 0;
                 st.last_activity = Instant::now();
