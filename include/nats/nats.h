@@ -1596,7 +1596,19 @@ natsStatus natsConnection_Flush(natsConnection *nc);
 natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout);
 
 /**
- * Bytes accepted by publish calls and not yet written to the socket; -1 for NULL.
+ * Bytes accepted by publish calls (and other protocol) and not yet written to the socket;
+ * -1 for NULL or a closed connection.
+ *
+ * The event loop writes as soon as data is accepted, so on a connection whose socket takes
+ * everything this drops back to 0 within moments of a publish (unlike nats.c, whose buffer
+ * holds data until its flusher runs): it may count the last publishes only until the event
+ * loop has written them. It stays above 0 while bytes really wait: while the
+ * connection is reconnecting (publishes held in the reconnect buffer for the next server,
+ * up to `natsOptions_SetReconnectBufSize`), and when the socket cannot take more (a flood
+ * faster than the network, a server that does not read, a stopped server); then it stays
+ * below about 4 MB (the outgoing buffer's 2 MB bound, at which publishers wait, plus the
+ * chunk being written). Bytes already handed to the operating system's socket buffer are
+ * not counted.
  */
 int natsConnection_Buffered(natsConnection *nc);
 
@@ -2464,9 +2476,11 @@ natsStatus natsOptions_SetReconnectWait(natsOptions *opts, int64_t reconnectWait
 natsStatus natsOptions_SetReconnectJitter(natsOptions *opts, int64_t jitter, int64_t jitterTLS);
 
 /**
- * Replaces ReconnectWait and jitter: `cb` returns how long to wait after each pass over the
- * server list. Runs on the connection's I/O thread while it reconnects: keep it short and do
- * not call the library from it. NULL restores the default.
+ * Replaces ReconnectWait and jitter: `cb` returns how long to wait (milliseconds) after each
+ * pass over the server list. It runs on the connection's callback thread, in order with the
+ * other connection callbacks (never on the event-loop thread), and may call the library.
+ * The reconnect waits for its answer; Close does not: a Close meanwhile ends the reconnect at
+ * once, and Destroy returns only after the callback has returned. NULL restores the default.
  */
 natsStatus natsOptions_SetCustomReconnectDelay(natsOptions *opts, natsCustomReconnectDelayHandler cb, void *closure);
 
@@ -2532,8 +2546,14 @@ void natsStatistics_Destroy(natsStatistics *stats);
  * Returns the next message of a synchronous subscription, waiting up to `timeout`
  * milliseconds (0: no wait). NATS_TIMEOUT when none arrived; NATS_SLOW_CONSUMER once after
  * messages were dropped; NATS_MAX_DELIVERED_MSGS past an auto-unsubscribe limit;
- * NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close. The
- * message belongs to the caller (`natsMsg_Destroy`).
+ * NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close;
+ * NATS_ILLEGAL_STATE at once for an asynchronous subscription. The message belongs to the
+ * caller (`natsMsg_Destroy`).
+ *
+ * Once a subscription is no longer valid (unsubscribed, its auto-unsubscribe limit reached
+ * and its last message handed out, or its connection closed), the other
+ * `natsSubscription_*` calls that report a status return NATS_INVALID_SUBSCRIPTION, as in
+ * nats.c (Unsubscribe and Drain give NATS_CONNECTION_CLOSED when the connection is closed).
  */
 natsStatus natsSubscription_NextMsg(natsMsg **nextMsg, natsSubscription *sub, int64_t timeout);
 
@@ -2616,7 +2636,7 @@ void natsSubscription_Destroy(natsSubscription *sub);
 
 /**
  * Deprecated in nats.c and not needed here: messages are always handed over at once.
- * Returns NATS_OK for a valid subscription.
+ * Returns NATS_OK for any subscription, valid or not (as nats.c); NATS_INVALID_ARG for NULL.
  */
 natsStatus natsSubscription_NoDeliveryDelay(natsSubscription *sub);
 

@@ -4,7 +4,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 
 use crate::status::natsStatus;
@@ -21,6 +21,9 @@ pub enum Event {
     Closed,
     DiscoveredServers,
     Error { sub: Option<Arc<Subscription>>, status: natsStatus },
+    /// Asks the custom reconnect delay callback (`attempts` so far); the answer goes back to
+    /// the reconnecting event loop through `reply`.
+    ReconnectDelay { attempts: i32, reply: Sender<i64> },
 }
 
 /// Starts the callback thread of a connection.
@@ -36,7 +39,9 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
 fn run(shared: Arc<Shared>, rx: Receiver<Event>) {
     while let Ok(ev) = rx.recv() {
         let closed = matches!(ev, Event::Closed);
-        if !shared.destroyed.load(Ordering::Acquire) && !shared.quiet.load(Ordering::Acquire) {
+        // The reconnect delay is asked even while a Connect waits for its own retries.
+        let quiet = shared.quiet.load(Ordering::Acquire) && !matches!(ev, Event::ReconnectDelay { .. });
+        if !shared.destroyed.load(Ordering::Acquire) && !quiet {
             let _ = catch_unwind(AssertUnwindSafe(|| dispatch(&shared, ev)));
         }
         if closed {
@@ -83,6 +88,11 @@ fn dispatch(shared: &Shared, ev: Event) {
             if let Some(cb) = &cbs.error {
                 let sh = sub.map_or(0, |s| s.handle.load(Ordering::Acquire));
                 cb(h, sh, status)
+            }
+        }
+        Event::ReconnectDelay { attempts, reply } => {
+            if let Some(cb) = &cbs.reconnect_delay {
+                let _ = reply.send(cb(h, attempts));
             }
         }
     }

@@ -108,6 +108,9 @@ struct Loop {
     leftover: Vec<u8>,
     /// Messages of one read for one subscription, delivered together (kept for its capacity).
     batch: Vec<Msg>,
+    /// The server sent an error that ends the connection for good (nats.c closes on any
+    /// `-ERR` that is not a stale connection, a permission or an authorization error).
+    server_closed: bool,
 }
 
 impl Loop {
@@ -133,6 +136,7 @@ impl Loop {
             next_ping: Instant::now() + interval,
             leftover: est.leftover,
             batch: Vec::new(),
+            server_closed: false,
         };
         lp.set_limits(est.info.max_payload);
         Ok(lp)
@@ -178,7 +182,7 @@ impl Loop {
                 Stop::Requested => break,
                 Stop::Failed(e) => {
                     let closing = self.shared.lock().closing;
-                    if closing || !self.shared.opts.allow_reconnect {
+                    if closing || !self.shared.opts.allow_reconnect || self.server_closed {
                         self.shared.finish_close(Some(e));
                         break;
                     }
@@ -353,6 +357,7 @@ impl Loop {
         let mut h = Handler {
             shared: &self.shared,
             fatal: None,
+            close: false,
             last: None,
             to_wake: Vec::new(),
             batch: std::mem::take(&mut self.batch),
@@ -366,6 +371,7 @@ impl Loop {
             sub.wake_waiters();
         }
         if let Some(e) = h.fatal {
+            self.server_closed = h.close;
             return Err(e);
         }
         r.map_err(|e| match e {
@@ -438,6 +444,9 @@ impl Loop {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.writable = false;
                     self.blocked_since.get_or_insert_with(Instant::now);
+                    // The socket is full: what of the taken chunk is still unwritten is what
+                    // `natsConnection_Buffered` reports besides the outgoing buffer.
+                    self.shared.lock().in_flight = self.pending.len() - self.pos;
                     return Ok(false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -503,6 +512,8 @@ impl Loop {
 struct Handler<'a> {
     shared: &'a Shared,
     fatal: Option<Error>,
+    /// `fatal` is a server error after which the connection closes instead of reconnecting.
+    close: bool,
     /// The subscription of the previous message of this read (messages come in runs for
     /// one subscription; this spares the table lock). A subscription removed meanwhile is
     /// closed, so a stale entry only delivers into a closed queue, which ignores it.
@@ -626,7 +637,11 @@ impl ProtoHandler for Handler<'_> {
             self.shared.lock().set_error(&e);
             self.shared.post(Event::Error { sub: None, status: e.status });
         } else if self.fatal.is_none() {
-            self.fatal = Some(e);
+            // A stale connection is reconnected; any other error closes the connection, with
+            // the disconnected and closed callbacks and NATS_ERR plus the server's text as
+            // the connection's last error (as nats.c).
+            self.close = e.status != natsStatus::NATS_STALE_CONNECTION;
+            self.fatal = Some(if self.close { Error::new(natsStatus::NATS_ERR, e.text) } else { e });
         }
     }
 }

@@ -601,7 +601,9 @@ impl Connection {
         self.status() == natsConnStatus::NATS_CONN_STATUS_CLOSED
     }
 
-    /// Bytes accepted but not yet written to the socket.
+    /// Bytes accepted but not yet written to the socket: the outgoing buffer (the reconnect
+    /// buffer while reconnecting) plus what the event loop took from it and could not write
+    /// yet. `None` once closed.
     pub fn buffered(&self) -> Option<usize> {
         let st = self.shared.lock();
         if st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {

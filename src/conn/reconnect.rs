@@ -92,9 +92,11 @@ pub fn jitter(max_ms: i64) -> u64 {
     h.finish() % (max_ms as u64 + 1)
 }
 
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use super::handshake::{establish, Established};
+use super::callbacks::Event;
 use super::shared::Shared;
 use crate::status::{natsStatus, Error};
 
@@ -110,6 +112,26 @@ fn pause(shared: &Shared, until: Instant) -> bool {
             return true;
         }
         st = shared.cond.wait_timeout(st, until - now).unwrap_or_else(|p| p.into_inner()).0;
+    }
+}
+
+/// The custom reconnect delay, asked on the callback thread (user code never runs on the
+/// event loop). Waits for the answer while watching for Close: `None` when Close came first.
+/// A callback that could not run (the connection was destroyed, or it panicked) means no
+/// extra wait.
+fn ask_reconnect_delay(shared: &Shared, attempts: i32) -> Option<u64> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    shared.post(Event::ReconnectDelay { attempts, reply: tx });
+    loop {
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(ms) => return Some(ms.max(0) as u64),
+            Err(RecvTimeoutError::Disconnected) => return (!shared.lock().closing).then_some(0),
+            Err(RecvTimeoutError::Timeout) => {
+                if shared.lock().closing {
+                    return None;
+                }
+            }
+        }
     }
 }
 
@@ -156,10 +178,12 @@ pub fn reconnect_phase(shared: &Shared) -> Result<(Established, ServerUrl), Opti
             (e.url.clone(), until)
         };
         // A custom delay replaces ReconnectWait: asked after each pass over the whole pool.
-        if let Some(cb) = &opts.callbacks.reconnect_delay {
+        if opts.callbacks.reconnect_delay.is_some() {
             let n = shared.lock().pool.len().max(1) as i32;
             if total_attempts > 0 && total_attempts % n == 0 {
-                let ms = cb(shared.handle(), total_attempts).max(0) as u64;
+                let Some(ms) = ask_reconnect_delay(shared, total_attempts) else {
+                    return Err(None);
+                };
                 if !pause(shared, Instant::now() + Duration::from_millis(ms)) {
                     return Err(None);
                 }

@@ -322,6 +322,28 @@ pub fn map_io_error(e: &io::Error, doing: &str) -> Error {
     }
 }
 
+/// The socket as rustls writes to it, without its vectored write: a vectored write is a
+/// `writev`, which raises SIGPIPE when the server has closed the connection (and a C program
+/// does not ignore SIGPIPE: it dies), while a plain write is a `send` with MSG_NOSIGNAL that
+/// reports EPIPE as an error. rustls then writes one record per call.
+struct NoSigpipe<'a, S>(&'a mut S);
+
+impl<S: Read> Read for NoSigpipe<'_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<S: Write> Write for NoSigpipe<'_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Runs the TLS handshake on the blocking socket, bounded by `deadline`.
 pub fn handshake(stream: &mut TcpStream, host: &str, tls: &TlsOptions, deadline: Instant) -> Result<ClientConnection> {
     let config = tls.client_config()?;
@@ -335,7 +357,7 @@ pub fn handshake(stream: &mut TcpStream, host: &str, tls: &TlsOptions, deadline:
         }
         if conn.wants_write() {
             let _ = stream.set_write_timeout(Some(left));
-            match conn.write_tls(stream) {
+            match conn.write_tls(&mut NoSigpipe(stream)) {
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(map_io_error(&e, "during the TLS handshake")),
@@ -350,7 +372,7 @@ pub fn handshake(stream: &mut TcpStream, host: &str, tls: &TlsOptions, deadline:
             Ok(_) => {
                 if let Err(e) = conn.process_new_packets() {
                     // Tell the server why (the alert is queued by rustls), then fail.
-                    let _ = conn.write_tls(stream);
+                    let _ = conn.write_tls(&mut NoSigpipe(stream));
                     return err(natsStatus::NATS_SSL_ERROR, format!("SSL handshake error: {e}"));
                 }
             }
@@ -365,7 +387,7 @@ pub fn handshake(stream: &mut TcpStream, host: &str, tls: &TlsOptions, deadline:
             return Err(timed_out());
         }
         let _ = stream.set_write_timeout(Some(left));
-        if let Err(e) = conn.write_tls(stream) {
+        if let Err(e) = conn.write_tls(&mut NoSigpipe(stream)) {
             if e.kind() != io::ErrorKind::Interrupted {
                 return Err(map_io_error(&e, "during the TLS handshake"));
             }
@@ -388,7 +410,7 @@ pub fn read<S: Read + Write>(conn: &mut ClientConnection, sock: &mut S, buf: &mu
             Ok(0) => return Ok(0),
             Ok(_) => {
                 if let Err(e) = conn.process_new_packets() {
-                    let _ = conn.write_tls(sock);
+                    let _ = conn.write_tls(&mut NoSigpipe(sock));
                     return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                 }
             }
@@ -414,7 +436,7 @@ pub fn write<S: Read + Write>(conn: &mut ClientConnection, sock: &mut S, data: &
 /// Pushes queued records. `Ok(false)` when the socket would block with some left.
 pub fn flush<S: Read + Write>(conn: &mut ClientConnection, sock: &mut S) -> io::Result<bool> {
     while conn.wants_write() {
-        match conn.write_tls(sock) {
+        match conn.write_tls(&mut NoSigpipe(sock)) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),

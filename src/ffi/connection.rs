@@ -228,7 +228,19 @@ pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: 
     guard("natsConnection_FlushTimeout", || conn_of(nc)?.flush(timeout))
 }
 
-/// Bytes accepted by publish calls and not yet written to the socket; -1 for NULL.
+/// Bytes accepted by publish calls (and other protocol) and not yet written to the socket;
+/// -1 for NULL or a closed connection.
+///
+/// The event loop writes as soon as data is accepted, so on a connection whose socket takes
+/// everything this drops back to 0 within moments of a publish (unlike nats.c, whose buffer
+/// holds data until its flusher runs): it may count the last publishes only until the event
+/// loop has written them. It stays above 0 while bytes really wait: while the
+/// connection is reconnecting (publishes held in the reconnect buffer for the next server,
+/// up to `natsOptions_SetReconnectBufSize`), and when the socket cannot take more (a flood
+/// faster than the network, a server that does not read, a stopped server); then it stays
+/// below about 4 MB (the outgoing buffer's 2 MB bound, at which publishers wait, plus the
+/// chunk being written). Bytes already handed to the operating system's socket buffer are
+/// not counted.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsConnection_Buffered(nc: *mut natsConnection) -> c_int {
     guard_val("natsConnection_Buffered", -1, || match conn_of(nc) {

@@ -47,9 +47,11 @@ pub extern "C" fn natsOptions_SetReconnectJitter(opts: *mut natsOptions, jitter:
     })
 }
 
-/// Replaces ReconnectWait and jitter: `cb` returns how long to wait after each pass over the
-/// server list. Runs on the connection's I/O thread while it reconnects: keep it short and do
-/// not call the library from it. NULL restores the default.
+/// Replaces ReconnectWait and jitter: `cb` returns how long to wait (milliseconds) after each
+/// pass over the server list. It runs on the connection's callback thread, in order with the
+/// other connection callbacks (never on the event-loop thread), and may call the library.
+/// The reconnect waits for its answer; Close does not: a Close meanwhile ends the reconnect at
+/// once, and Destroy returns only after the callback has returned. NULL restores the default.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsOptions_SetCustomReconnectDelay(opts: *mut natsOptions, cb: natsCustomReconnectDelayHandler, closure: *mut c_void) -> natsStatus {
     with_opts("natsOptions_SetCustomReconnectDelay", opts, |o| {

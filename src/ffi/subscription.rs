@@ -23,8 +23,14 @@ fn sub_of<'a>(sub: *mut natsSubscription) -> Result<&'a natsSubscription> {
 /// Returns the next message of a synchronous subscription, waiting up to `timeout`
 /// milliseconds (0: no wait). NATS_TIMEOUT when none arrived; NATS_SLOW_CONSUMER once after
 /// messages were dropped; NATS_MAX_DELIVERED_MSGS past an auto-unsubscribe limit;
-/// NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close. The
-/// message belongs to the caller (`natsMsg_Destroy`).
+/// NATS_INVALID_SUBSCRIPTION after Unsubscribe; NATS_CONNECTION_CLOSED after Close;
+/// NATS_ILLEGAL_STATE at once for an asynchronous subscription. The message belongs to the
+/// caller (`natsMsg_Destroy`).
+///
+/// Once a subscription is no longer valid (unsubscribed, its auto-unsubscribe limit reached
+/// and its last message handed out, or its connection closed), the other
+/// `natsSubscription_*` calls that report a status return NATS_INVALID_SUBSCRIPTION, as in
+/// nats.c (Unsubscribe and Drain give NATS_CONNECTION_CLOSED when the connection is closed).
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_NextMsg(nextMsg: *mut *mut natsMsg, sub: *mut natsSubscription, timeout: i64) -> natsStatus {
     guard("natsSubscription_NextMsg", || {
@@ -222,10 +228,10 @@ pub extern "C" fn natsSubscription_Destroy(sub: *mut natsSubscription) {
 pub type natsOnCompleteCB = Option<unsafe extern "C" fn(closure: *mut std::ffi::c_void)>;
 
 /// Deprecated in nats.c and not needed here: messages are always handed over at once.
-/// Returns NATS_OK for a valid subscription.
+/// Returns NATS_OK for any subscription, valid or not (as nats.c); NATS_INVALID_ARG for NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsSubscription_NoDeliveryDelay(sub: *mut natsSubscription) -> natsStatus {
-    guard("natsSubscription_NoDeliveryDelay", || sub_of(sub)?.sub.check_valid())
+    guard("natsSubscription_NoDeliveryDelay", || sub_of(sub).map(|_| ()))
 }
 
 /// Drains the subscription: no new messages are accepted, those already sent by the server

@@ -356,6 +356,19 @@ impl Subscription {
         // The clock is read only when the queue is empty (a busy consumer never reads it).
         let mut deadline = None;
         let mut st = self.lock();
+        // As nats.c: a subscription that is no longer valid first (past the auto-unsubscribe
+        // limit: NATS_MAX_DELIVERED_MSGS), then an asynchronous one (NATS_ILLEGAL_STATE).
+        if let Some(reason) = st.closed {
+            if st.max > 0 && st.delivered >= st.max {
+                return err(natsStatus::NATS_MAX_DELIVERED_MSGS, "the subscription reached its auto-unsubscribe limit");
+            }
+            if reason != natsStatus::NATS_MAX_DELIVERED_MSGS {
+                return Err(closed_error(reason));
+            }
+        }
+        if self.is_async() {
+            return err(natsStatus::NATS_ILLEGAL_STATE, "NextMsg cannot be used on an asynchronous subscription");
+        }
         loop {
             if st.slow_report_pending {
                 st.slow_report_pending = false;
@@ -525,11 +538,7 @@ impl Subscription {
     /// a no-op (returns false).
     pub fn start_drain(&self) -> Result<bool> {
         let mut st = self.lock();
-        if let Some(r) = st.closed {
-            if r != natsStatus::NATS_MAX_DELIVERED_MSGS {
-                return Err(closed_error(r));
-            }
-        }
+        Self::valid(&st)?;
         if st.draining {
             return Ok(false);
         }
@@ -601,6 +610,9 @@ impl Subscription {
         let st = self.lock();
         match (st.draining, st.drain_status) {
             (true, Some(s)) => s,
+            // As nats.c: a subscription that reached its auto-unsubscribe limit (last message
+            // handed out and handled) counts as drained, with NATS_OK.
+            _ if st.max > 0 && st.delivered >= st.max && st.in_handler.is_none() => natsStatus::NATS_OK,
             _ => natsStatus::NATS_ILLEGAL_STATE,
         }
     }
@@ -612,7 +624,7 @@ impl Subscription {
 
     pub fn is_valid(&self) -> bool {
         let st = self.lock();
-        let reached = st.max > 0 && st.delivered >= st.max;
+        let reached = st.max > 0 && st.delivered >= st.max && st.in_handler.is_none();
         match st.closed {
             None => !reached,
             // Still valid while messages allowed by the limit wait to be consumed.
@@ -626,13 +638,20 @@ impl Subscription {
         self.handle.load(Ordering::Acquire)
     }
 
-    /// Fails with the closed status when the subscription is no longer valid.
+    /// Fails with NATS_INVALID_SUBSCRIPTION when the subscription is no longer valid, whatever
+    /// ended it (unsubscribed, auto-unsubscribe limit reached, connection closed), as nats.c's
+    /// subscription calls do; the text says why.
     pub fn check_valid(&self) -> Result<()> {
-        let st = self.lock();
+        Self::valid(&self.lock())
+    }
+
+    fn valid(st: &State) -> Result<()> {
         match st.closed {
             None => Ok(()),
-            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max => Ok(()),
-            Some(r) => Err(closed_error(r)),
+            // Valid until the last message allowed by the limit was handed out and, for an
+            // async subscription, its handler returned (as nats.c).
+            Some(natsStatus::NATS_MAX_DELIVERED_MSGS) if st.delivered < st.max || st.in_handler.is_some() => Ok(()),
+            Some(r) => Err(invalid_error(r)),
         }
     }
 
@@ -710,6 +729,16 @@ pub fn join_unless_current(h: JoinHandle<()>) {
 
 fn clamp_i32(v: usize) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// NATS_INVALID_SUBSCRIPTION, saying what ended the subscription.
+fn invalid_error(reason: natsStatus) -> crate::status::Error {
+    let text = match reason {
+        natsStatus::NATS_CONNECTION_CLOSED => "the subscription is no longer valid: its connection is closed",
+        natsStatus::NATS_MAX_DELIVERED_MSGS => "the subscription is no longer valid: it reached its auto-unsubscribe limit",
+        _ => "the subscription is no longer valid",
+    };
+    crate::status::Error::new(natsStatus::NATS_INVALID_SUBSCRIPTION, text)
 }
 
 fn closed_error(reason: natsStatus) -> crate::status::Error {
