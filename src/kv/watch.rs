@@ -109,33 +109,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The fields of a JetStream ack subject this reader needs:
-/// `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ns>.<pending>` or the form with
-/// domain and account hash in front (and a random token at the end).
-#[derive(Debug, PartialEq, Eq)]
-struct AckMeta {
-    sseq: u64,
-    dseq: u64,
-    time: i64,
-    pending: u64,
-}
-
-fn parse_ack(reply: &[u8]) -> Option<AckMeta> {
-    let s = std::str::from_utf8(reply).ok()?;
-    let t: Vec<&str> = s.strip_prefix("$JS.ACK.")?.split('.').collect();
-    let base = match t.len() {
-        7 => 0,
-        n if n >= 9 => 2,
-        _ => return None,
-    };
-    Some(AckMeta {
-        sseq: t[base + 3].parse().ok()?,
-        dseq: t[base + 4].parse().ok()?,
-        time: t[base + 5].parse().ok()?,
-        pending: t[base + 6].parse().ok()?,
-    })
-}
-
 impl Watcher {
     pub(crate) fn start(kv: &Store, filter: &str, opts: &WatchOptions) -> JsResult<Watcher> {
         let now = Instant::now();
@@ -387,22 +360,23 @@ impl Inner {
             return Ok(None);
         }
         let subject = String::from_utf8_lossy(msg.subject()).into_owned();
-        let Some(meta) = msg.reply().and_then(parse_ack) else {
+        let meta = msg.reply().and_then(|r| std::str::from_utf8(r).ok()).and_then(|r| crate::js::meta::parse(r).ok());
+        let Some(meta) = meta else {
             return js_err(
                 natsStatus::NATS_ERR,
                 format!("unable to get metadata from '{}'", String::from_utf8_lossy(msg.reply().unwrap_or(b""))),
             );
         };
-        if meta.dseq != st.dseq + 1 {
+        if meta.consumer_seq != st.dseq + 1 {
             // A gap in the consumer's sequence: start over after the last one handed out.
             st.need_reset = true;
             return Ok(None);
         }
-        st.dseq = meta.dseq;
-        if meta.sseq <= st.sseq {
+        st.dseq = meta.consumer_seq;
+        if meta.stream_seq <= st.sseq {
             return Ok(None);
         }
-        st.sseq = meta.sseq;
+        st.sseq = meta.stream_seq;
         let Some(key) = subject.strip_prefix(self.pre.as_str()).filter(|k| !k.is_empty()) else {
             return js_err(natsStatus::NATS_ERR, format!("invalid update's subject '{subject}'"));
         };
@@ -414,42 +388,22 @@ impl Inner {
                 bucket: self.bucket.clone(),
                 key: key.to_string(),
                 value: msg.data().to_vec(),
-                revision: meta.sseq,
-                created: meta.time,
-                delta: meta.pending,
+                revision: meta.stream_seq,
+                created: meta.timestamp,
+                delta: meta.num_pending,
                 operation: op,
             })
         };
         if !st.init_done {
             st.received += 1;
             if st.init_pending == 0 {
-                st.init_pending = meta.pending;
+                st.init_pending = meta.num_pending;
             }
-            if st.received > st.init_pending || meta.pending == 0 {
+            if st.received > st.init_pending || meta.num_pending == 0 {
                 st.init_done = true;
                 st.ret_marker = true;
             }
         }
         Ok(entry)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ack_subjects() {
-        assert_eq!(
-            parse_ack(b"$JS.ACK.KV_b.cons.1.42.7.1700000000000000000.3"),
-            Some(AckMeta { sseq: 42, dseq: 7, time: 1_700_000_000_000_000_000, pending: 3 })
-        );
-        assert_eq!(
-            parse_ack(b"$JS.ACK.dom.ACCHASH.KV_b.cons.1.42.7.1700000000000000000.3.rand"),
-            Some(AckMeta { sseq: 42, dseq: 7, time: 1_700_000_000_000_000_000, pending: 3 })
-        );
-        assert_eq!(parse_ack(b"$JS.ACK.a.b.c"), None);
-        assert_eq!(parse_ack(b"foo.bar"), None);
-        assert_eq!(parse_ack(b"$JS.ACK.KV_b.cons.1.x.7.1.3"), None);
     }
 }
