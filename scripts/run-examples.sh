@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher, (JetStream) js_publish and js_consume, and, when built,
+# async_subscriber + publisher, (JetStream) js_publish, js_consume and kv, and, when built,
 # libevent_subscriber + libuv_publisher. Registered as a ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
@@ -59,4 +59,12 @@ if [ -x "$dir/libevent_subscriber" ] && [ -x "$dir/libuv_publisher" ]; then
     grep -q '^\[5\]' "$work/loops.out"
     grep -q 'received 5 messages' "$work/loops.out"
 fi
+
+"$dir/kv" "$NATS_URL" demo_kv > "$work/kv.out" 2>&1 || { cat "$work/kv.out"; exit 1; }
+cat "$work/kv.out"
+grep -q "get: greeting = hello (revision 1)" "$work/kv.out"
+grep -q "stale update: Error" "$work/kv.out"
+grep -q "watch: (end of initial values)" "$work/kv.out"
+grep -q "watch: color = .*deleted" "$work/kv.out"
+grep -q "kv: done" "$work/kv.out"
 echo "run-examples: all examples worked"

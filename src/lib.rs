@@ -10,11 +10,13 @@
 //! - [`options`]: connection options as a plain safe struct.
 //! - [`status`]: `natsStatus` / `natsConnStatus` and the error type used everywhere.
 //! - [`js`]: JetStream on top of the core (context, API requests; more to come).
+//! - [`kv`]: the Key/Value store on top of JetStream (buckets, entries, watchers).
 //! - [`ffi`]: the only module with `extern "C"` and `unsafe`: the nats.c API.
 
 pub mod conn;
 pub mod ffi;
 pub mod js;
+pub mod kv;
 pub mod msg;
 pub mod options;
 pub mod proto;

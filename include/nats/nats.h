@@ -183,22 +183,22 @@ typedef enum kvOperation {
 typedef struct jsCtx jsCtx;
 
 /**
- * One entry of a Key/Value bucket: key, value, revision, operation (opaque).
+ * One entry of a bucket (opaque): key, value, revision, time, operation.
  */
 typedef struct kvEntry kvEntry;
 
 /**
- * The status of a Key/Value bucket (opaque).
+ * The status of a bucket (opaque).
  */
 typedef struct kvStatus kvStatus;
 
 /**
- * A Key/Value bucket (opaque).
+ * A Key/Value bucket bound to a JetStream context (opaque).
  */
 typedef struct kvStore kvStore;
 
 /**
- * A watcher of changes in a Key/Value bucket (opaque).
+ * A watcher of a bucket's keys (opaque).
  */
 typedef struct kvWatcher kvWatcher;
 
@@ -266,6 +266,136 @@ typedef natsStatus (*natsEvLoop_Detach)(void *userData);
  * An inbox is a NUL-terminated string.
  */
 typedef char natsInbox;
+
+/**
+ * Republishing of stored messages to another subject. Strings belong to the caller.
+ * Initialize with `jsRePublish_Init`.
+ */
+typedef struct jsRePublish {
+    /**
+     * Subjects (of the stream) whose messages are republished.
+     */
+    const char *Source;
+    /**
+     * Subject the messages are republished to.
+     */
+    const char *Destination;
+    /**
+     * Republish only the headers, not the payload.
+     */
+    bool HeadersOnly;
+} jsRePublish;
+
+/**
+ * Configuration of a Key/Value bucket (`js_CreateKeyValue`). Strings belong to the caller.
+ * Initialize with `kvConfig_Init`.
+ */
+typedef struct kvConfig {
+    /**
+     * Bucket name: letters, digits, '_' and '-'.
+     */
+    const char *Bucket;
+    /**
+     * Free text describing the bucket.
+     */
+    const char *Description;
+    /**
+     * Maximum size of a value in bytes (0 or -1: unlimited).
+     */
+    int32_t MaxValueSize;
+    /**
+     * Number of values kept per key (0 means 1).
+     */
+    uint8_t History;
+    /**
+     * How long a value is kept, in milliseconds (0: forever).
+     */
+    int64_t TTL;
+    /**
+     * Maximum total size of the bucket in bytes (0 or -1: unlimited).
+     */
+    int64_t MaxBytes;
+    /**
+     * Where the values are stored.
+     */
+    jsStorageType StorageType;
+    /**
+     * Number of copies kept in a cluster.
+     */
+    int Replicas;
+    /**
+     * Republish changes to another subject (or NULL).
+     */
+    jsRePublish *RePublish;
+} kvConfig;
+
+/**
+ * Options of `kvStore_Purge` and `kvStore_PurgeDeletes`. Initialize with
+ * `kvPurgeOptions_Init`.
+ */
+typedef struct kvPurgeOptions {
+    /**
+     * How long the operation waits, in milliseconds.
+     */
+    int64_t Timeout;
+    /**
+     * `kvStore_PurgeDeletes`: remove delete and purge markers older than this, in
+     * nanoseconds (0: 30 minutes; negative: all markers).
+     */
+    int64_t DeleteMarkersOlderThan;
+} kvPurgeOptions;
+
+/**
+ * A list of keys, filled by the library in a caller's (usually stack) object.
+ * `kvKeysList_Destroy` frees the keys and the array, not the object.
+ */
+typedef struct kvKeysList {
+    /**
+     * The keys (`Count` strings).
+     */
+    char **Keys;
+    /**
+     * Number of strings in `Keys`.
+     */
+    int Count;
+} kvKeysList;
+
+/**
+ * Options of a Key/Value watcher. Initialize with `kvWatchOptions_Init`.
+ */
+typedef struct kvWatchOptions {
+    /**
+     * Do not report deletes and purges.
+     */
+    bool IgnoreDeletes;
+    /**
+     * Report every kept value, not only the latest.
+     */
+    bool IncludeHistory;
+    /**
+     * Report entries without their values.
+     */
+    bool MetaOnly;
+    /**
+     * How long some operations wait, in milliseconds.
+     */
+    int64_t Timeout;
+} kvWatchOptions;
+
+/**
+ * A list of entries, filled by the library in a caller's (usually stack) object.
+ * `kvEntryList_Destroy` destroys the entries and the array, not the object.
+ */
+typedef struct kvEntryList {
+    /**
+     * The entries (`Count` pointers).
+     */
+    kvEntry **Entries;
+    /**
+     * Number of pointers in `Entries`.
+     */
+    int Count;
+} kvEntryList;
 
 /**
  * A list of messages (as returned by batch APIs).
@@ -544,25 +674,6 @@ typedef struct jsStreamSource {
      */
     jsExternalStream *External;
 } jsStreamSource;
-
-/**
- * Republishing of stored messages to another subject. Strings belong to the caller.
- * Initialize with `jsRePublish_Init`.
- */
-typedef struct jsRePublish {
-    /**
-     * Subjects (of the stream) whose messages are republished.
-     */
-    const char *Source;
-    /**
-     * Subject the messages are republished to.
-     */
-    const char *Destination;
-    /**
-     * Republish only the headers, not the payload.
-     */
-    bool HeadersOnly;
-} jsRePublish;
 
 /**
  * Configuration of a stream, given to `js_AddStream` / `js_UpdateStream` and returned in
@@ -920,87 +1031,6 @@ typedef struct jsFetchRequest {
      */
     int64_t Heartbeat;
 } jsFetchRequest;
-
-/**
- * Configuration of a Key/Value bucket (`js_CreateKeyValue`). Strings belong to the caller.
- * Initialize with `kvConfig_Init`.
- */
-typedef struct kvConfig {
-    /**
-     * Bucket name: letters, digits, '_' and '-'.
-     */
-    const char *Bucket;
-    /**
-     * Free text describing the bucket.
-     */
-    const char *Description;
-    /**
-     * Maximum size of a value in bytes (0 or -1: unlimited).
-     */
-    int32_t MaxValueSize;
-    /**
-     * Number of values kept per key (0 means 1).
-     */
-    uint8_t History;
-    /**
-     * How long a value is kept, in milliseconds (0: forever).
-     */
-    int64_t TTL;
-    /**
-     * Maximum total size of the bucket in bytes (0 or -1: unlimited).
-     */
-    int64_t MaxBytes;
-    /**
-     * Where the values are stored.
-     */
-    jsStorageType StorageType;
-    /**
-     * Number of copies kept in a cluster.
-     */
-    int Replicas;
-    /**
-     * Republish changes to another subject (or NULL).
-     */
-    jsRePublish *RePublish;
-} kvConfig;
-
-/**
- * Options of a Key/Value watcher. Initialize with `kvWatchOptions_Init`.
- */
-typedef struct kvWatchOptions {
-    /**
-     * Do not report deletes and purges.
-     */
-    bool IgnoreDeletes;
-    /**
-     * Report every kept value, not only the latest.
-     */
-    bool IncludeHistory;
-    /**
-     * Report entries without their values.
-     */
-    bool MetaOnly;
-    /**
-     * How long some operations wait, in milliseconds.
-     */
-    int64_t Timeout;
-} kvWatchOptions;
-
-/**
- * Options of `kvStore_Purge` and `kvStore_PurgeDeletes`. Initialize with
- * `kvPurgeOptions_Init`.
- */
-typedef struct kvPurgeOptions {
-    /**
-     * How long the operation waits, in milliseconds.
-     */
-    int64_t Timeout;
-    /**
-     * `kvStore_PurgeDeletes`: remove delete and purge markers older than this, in
-     * nanoseconds (0: 30 minutes; negative: all markers).
-     */
-    int64_t DeleteMarkersOlderThan;
-} kvPurgeOptions;
 
 /**
  * A subject of a stream and how many messages it holds.
@@ -1518,21 +1548,6 @@ typedef struct jsMsgMetaData {
 } jsMsgMetaData;
 
 /**
- * A list of keys, filled by the library in a caller's (usually stack) object.
- * `kvKeysList_Destroy` frees the keys and the array, not the object.
- */
-typedef struct kvKeysList {
-    /**
-     * The keys (`Count` strings).
-     */
-    char **Keys;
-    /**
-     * Number of strings in `Keys`.
-     */
-    int Count;
-} kvKeysList;
-
-/**
  * Consumer sequences of the server and of this library when they disagree: messages may
  * have been missed.
  */
@@ -1550,21 +1565,6 @@ typedef struct jsConsumerSequenceMismatch {
      */
     uint64_t ConsumerServer;
 } jsConsumerSequenceMismatch;
-
-/**
- * A list of entries, filled by the library in a caller's (usually stack) object.
- * `kvEntryList_Destroy` destroys the entries and the array, not the object.
- */
-typedef struct kvEntryList {
-    /**
-     * The entries (`Count` pointers).
-     */
-    kvEntry **Entries;
-    /**
-     * Number of pointers in `Entries`.
-     */
-    int Count;
-} kvEntryList;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1862,6 +1862,245 @@ natsStatus natsInbox_Create(natsInbox **newInbox);
  * Releases an inbox (NULL is ignored).
  */
 void natsInbox_Destroy(natsInbox *inbox);
+
+/**
+ * Creates a Key/Value bucket (the stream `KV_<Bucket>` on `$KV.<Bucket>.>`) and returns a
+ * handle to it in `*new_kv`, to be freed with `kvStore_Destroy`. When the stream already
+ * exists with the same settings it is updated; with different settings the call fails
+ * with NATS_ERR ("Existing configuration is different"). Bucket names: letters, digits,
+ * '_' and '-' (else NATS_INVALID_ARG); History at most 64. Blocks for the API requests.
+ */
+natsStatus js_CreateKeyValue(kvStore **new_kv, jsCtx *js, kvConfig *cfg);
+
+/**
+ * Binds to an existing bucket: `*new_kv` gets a handle to free with `kvStore_Destroy`.
+ * NATS_NOT_FOUND when the bucket does not exist, NATS_INVALID_ARG for an invalid name or a
+ * stream that is not a bucket.
+ */
+natsStatus js_KeyValue(kvStore **new_kv, jsCtx *js, const char *bucket);
+
+/**
+ * Deletes a bucket (its stream) on the server. NATS_NOT_FOUND when it does not exist.
+ */
+natsStatus js_DeleteKeyValue(jsCtx *js, const char *bucket);
+
+/**
+ * Frees the handle (NULL: nothing). The bucket stays on the server; entries, statuses and
+ * watchers made from the handle stay valid.
+ */
+void kvStore_Destroy(kvStore *kv);
+
+/**
+ * The bucket's name, owned by the handle (NULL when `kv` is NULL).
+ */
+const char *kvStore_Bucket(kvStore *kv);
+
+/**
+ * The latest value of `key` in `*new_entry` (free it with `kvEntry_Destroy`).
+ * NATS_NOT_FOUND, without a last error, when the key has no value or its latest entry is a
+ * delete or purge marker. Blocks for one request (a direct get when the bucket allows it).
+ */
+natsStatus kvStore_Get(kvEntry **new_entry, kvStore *kv, const char *key);
+
+/**
+ * The entry of `key` at `revision` (> 0, else NATS_INVALID_ARG); NATS_NOT_FOUND when that
+ * revision does not exist, belongs to another key or is a marker.
+ */
+natsStatus kvStore_GetRevision(kvEntry **new_entry, kvStore *kv, const char *key, uint64_t revision);
+
+/**
+ * Stores `len` bytes at `data` as the new value of `key`; `*rev` (if not NULL) gets its
+ * revision. Blocks until the stream acknowledges (the context's wait).
+ */
+natsStatus kvStore_Put(uint64_t *rev, kvStore *kv, const char *key, const void *data, int len);
+
+/**
+ * `kvStore_Put` with `strlen(data)` bytes (the NUL is not stored; NULL stores an empty
+ * value).
+ */
+natsStatus kvStore_PutString(uint64_t *rev, kvStore *kv, const char *key, const char *data);
+
+/**
+ * Stores the value only when `key` has none, or its latest entry is a delete or purge
+ * marker; otherwise NATS_ERR ("wrong last sequence").
+ */
+natsStatus kvStore_Create(uint64_t *rev, kvStore *kv, const char *key, const void *data, int len);
+
+/**
+ * `kvStore_Create` with `strlen(data)` bytes (NULL: an empty value).
+ */
+natsStatus kvStore_CreateString(uint64_t *rev, kvStore *kv, const char *key, const char *data);
+
+/**
+ * Stores the value only when the latest revision of `key` is `last`; otherwise NATS_ERR
+ * ("wrong last sequence").
+ */
+natsStatus kvStore_Update(uint64_t *rev, kvStore *kv, const char *key, const void *data, int len, uint64_t last);
+
+/**
+ * `kvStore_Update` with `strlen(data)` bytes (NULL: an empty value).
+ */
+natsStatus kvStore_UpdateString(uint64_t *rev, kvStore *kv, const char *key, const char *data, uint64_t last);
+
+/**
+ * Puts a delete marker on `key`; earlier revisions stay (kvStore_History shows them).
+ */
+natsStatus kvStore_Delete(kvStore *kv, const char *key);
+
+/**
+ * Puts a purge marker on `key` and removes every earlier revision. `opts` may be NULL; its
+ * Timeout (ms) bounds the wait for the acknowledgement.
+ */
+natsStatus kvStore_Purge(kvStore *kv, const char *key, kvPurgeOptions *opts);
+
+/**
+ * Removes the values under delete and purge markers, and the markers older than
+ * `opts->DeleteMarkersOlderThan` (ns; 0: 30 minutes; negative: all). `opts` may be NULL;
+ * its Timeout (ms) bounds the gathering of the markers: when it runs out, the markers
+ * found so far are still handled and the call returns NATS_TIMEOUT.
+ */
+natsStatus kvStore_PurgeDeletes(kvStore *kv, kvPurgeOptions *opts);
+
+/**
+ * The keys whose latest entry is a value, in `*list` (initialized here; free its content
+ * with `kvKeysList_Destroy`). An empty bucket gives NATS_OK and no keys. With
+ * `opts->Timeout` (ms), NATS_TIMEOUT and no keys when gathering takes longer.
+ */
+natsStatus kvStore_Keys(kvKeysList *list, kvStore *kv, kvWatchOptions *opts);
+
+/**
+ * Every kept entry of `key` (markers included unless `opts->IgnoreDeletes`), oldest first,
+ * in `*list` (free its content with `kvEntryList_Destroy`). NATS_NOT_FOUND, without a last
+ * error, when there is none.
+ */
+natsStatus kvStore_History(kvEntryList *list, kvStore *kv, const char *key, kvWatchOptions *opts);
+
+/**
+ * The bucket's status in `*new_status` (free it with `kvStatus_Destroy`). NATS_NOT_FOUND
+ * when the bucket no longer exists.
+ */
+natsStatus kvStore_Status(kvStatus **new_status, kvStore *kv);
+
+/**
+ * A watcher of the keys matching `keys` (wildcards allowed) in `*new_watcher` (free it
+ * with `kvWatcher_Destroy`). It gives the current entry of every matching key (every kept
+ * entry with `IncludeHistory`), then one NULL entry, then every change. `opts` may be NULL.
+ */
+natsStatus kvStore_Watch(kvWatcher **new_watcher, kvStore *kv, const char *keys, kvWatchOptions *opts);
+
+/**
+ * `kvStore_Watch` of every key of the bucket.
+ */
+natsStatus kvStore_WatchAll(kvWatcher **new_watcher, kvStore *kv, kvWatchOptions *opts);
+
+/**
+ * The bucket the entry came from (NULL when `e` is NULL). Owned by the entry.
+ */
+const char *kvEntry_Bucket(kvEntry *e);
+
+/**
+ * The entry's key (NULL when `e` is NULL). Owned by the entry.
+ */
+const char *kvEntry_Key(kvEntry *e);
+
+/**
+ * The value's bytes (never NULL for an entry, also when the value is empty; NULL when `e`
+ * is NULL). Owned by the entry; a NUL follows the last byte.
+ */
+const void *kvEntry_Value(kvEntry *e);
+
+/**
+ * The value's length in bytes (-1 when `e` is NULL).
+ */
+int kvEntry_ValueLen(kvEntry *e);
+
+/**
+ * The value as a NUL-terminated string (NULL when `e` is NULL). Owned by the entry.
+ */
+const char *kvEntry_ValueString(kvEntry *e);
+
+/**
+ * The entry's revision: its sequence in the bucket's stream (0 when `e` is NULL).
+ */
+uint64_t kvEntry_Revision(kvEntry *e);
+
+/**
+ * When the entry was stored, in nanoseconds since the Unix epoch (0 when `e` is NULL).
+ */
+int64_t kvEntry_Created(kvEntry *e);
+
+/**
+ * For entries from a watcher: how many newer entries were pending when this one came (0
+ * for the latest). 0 for entries from kvStore_Get and when `e` is NULL.
+ */
+uint64_t kvEntry_Delta(kvEntry *e);
+
+/**
+ * Put, Delete or Purge (kvOp_Unknown when `e` is NULL).
+ */
+kvOperation kvEntry_Operation(kvEntry *e);
+
+/**
+ * Frees an entry (NULL: nothing).
+ */
+void kvEntry_Destroy(kvEntry *e);
+
+/**
+ * Destroys every entry of the list and frees its array; the list object itself is the
+ * caller's and is left empty (Entries NULL, Count 0). NULL: nothing.
+ */
+void kvEntryList_Destroy(kvEntryList *list);
+
+/**
+ * The bucket's name (NULL when `sts` is NULL). Owned by the status.
+ */
+const char *kvStatus_Bucket(kvStatus *sts);
+
+/**
+ * Messages in the bucket, history and markers included (0 when `sts` is NULL).
+ */
+uint64_t kvStatus_Values(kvStatus *sts);
+
+/**
+ * Values kept per key (0 when `sts` is NULL).
+ */
+int64_t kvStatus_History(kvStatus *sts);
+
+/**
+ * How long values are kept, in nanoseconds (0: for ever, or `sts` is NULL).
+ */
+int64_t kvStatus_TTL(kvStatus *sts);
+
+/**
+ * Replicas of the bucket (0 when `sts` is NULL).
+ */
+int64_t kvStatus_Replicas(kvStatus *sts);
+
+/**
+ * Frees a status (NULL: nothing).
+ */
+void kvStatus_Destroy(kvStatus *sts);
+
+/**
+ * The next entry in `*new_entry` (free it with `kvEntry_Destroy`), waiting up to `timeout`
+ * ms (> 0). Once, when every initial value has been given (at once when there was none),
+ * the entry is NULL with NATS_OK. NATS_TIMEOUT when nothing came in time;
+ * NATS_ILLEGAL_STATE once the watcher is stopped, also for a call blocked in here when
+ * kvWatcher_Stop is called from another thread.
+ */
+natsStatus kvWatcher_Next(kvEntry **new_entry, kvWatcher *w, int64_t timeout);
+
+/**
+ * Stops the watcher: its subscription ends and its consumer is deleted; pending and
+ * future kvWatcher_Next calls return NATS_ILLEGAL_STATE. Stopping again is NATS_OK.
+ */
+natsStatus kvWatcher_Stop(kvWatcher *w);
+
+/**
+ * Stops the watcher (see kvWatcher_Stop) and frees it, with whatever it had received and
+ * not handed out (NULL: nothing).
+ */
+void kvWatcher_Destroy(kvWatcher *w);
 
 /**
  * Initializes the library.

@@ -695,6 +695,15 @@ impl Connection {
         Some(st.info.server_id.clone())
     }
 
+    /// The version the connected (or last connected) server announced in INFO, e.g.
+    /// `(2, 10, 22)`; `None` before the first connection or when it cannot be read.
+    pub fn server_version(&self) -> Option<(u32, u32, u32)> {
+        let st = self.shared.lock();
+        let v = st.info.version.split(['-', '+']).next().unwrap_or("");
+        let mut it = v.split('.').map(|n| n.parse::<u32>().ok());
+        Some((it.next()??, it.next()??, it.next().flatten().unwrap_or(0)))
+    }
+
     /// Every server of the pool (`discovered_only`: only those learned from INFO).
     pub fn servers(&self, discovered_only: bool) -> Result<Vec<String>> {
         let st = self.shared.lock();

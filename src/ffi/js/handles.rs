@@ -10,22 +10,7 @@ pub struct jsCtx {
     pub(crate) ctx: crate::js::Context,
 }
 
-/// A Key/Value bucket (opaque).
-pub struct kvStore {
-    _placeholder: (),
-}
-
-/// One entry of a Key/Value bucket: key, value, revision, operation (opaque).
-pub struct kvEntry {
-    _placeholder: (),
-}
-
-/// The status of a Key/Value bucket (opaque).
-pub struct kvStatus {
-    _placeholder: (),
-}
-
-/// A watcher of changes in a Key/Value bucket (opaque).
-pub struct kvWatcher {
-    _placeholder: (),
-}
+// The Key/Value handles are defined with their functions (src/ffi/kv*.rs).
+pub use crate::ffi::kv::kvStore;
+pub use crate::ffi::kv_entry::{kvEntry, kvStatus};
+pub use crate::ffi::kv_watch::kvWatcher;
