@@ -47,6 +47,8 @@ pub struct State {
     pub written: u64,
     pub space_waiters: usize,
     pub asap_waiters: usize,
+    /// Flushes sleeping on the condition variable for their PONG.
+    pub flush_sleepers: usize,
     pub pongs: PongQueue,
     /// Keepalive PINGs without a PONG.
     pub pings_out: i32,
@@ -185,6 +187,8 @@ pub struct Shared {
     /// changes.
     pub cond: Condvar,
     pub waker: OnceLock<mio::Waker>,
+    /// Set by `wake`: the event loop must look at the outgoing buffer (see `Loop::out_idle`).
+    pub out_wanted: AtomicBool,
     pub subs: Mutex<HashMap<u64, Arc<Subscription>>>,
     pub next_sid: AtomicU64,
     /// The C handle of this connection, passed to callbacks.
@@ -198,11 +202,6 @@ pub struct Shared {
     /// the outcome itself).
     pub quiet: AtomicBool,
     pub incoming: InCounters,
-    /// Bumped by the event loop on every PONG, so that a flush can watch for its answer
-    /// without the lock.
-    pub pong_gen: AtomicU64,
-    /// The round trip of the last flush that completed, in nanoseconds (0: none yet).
-    pub last_rtt_ns: AtomicU64,
     pub events: Mutex<Option<Sender<Event>>>,
     pub loop_thread: Mutex<Option<JoinHandle<()>>>,
     pub cb_thread: Mutex<Option<JoinHandle<()>>>,
@@ -227,6 +226,7 @@ impl Shared {
                 written: 0,
                 space_waiters: 0,
                 asap_waiters: 0,
+                flush_sleepers: 0,
                 pongs: PongQueue::new(),
                 pings_out: 0,
                 info: ServerInfo::default(),
@@ -244,6 +244,7 @@ impl Shared {
             publisher_holds: AtomicBool::new(false),
             cond: Condvar::new(),
             waker: OnceLock::new(),
+            out_wanted: AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             next_sid: AtomicU64::new(1),
             handle: AtomicUsize::new(0),
@@ -251,8 +252,6 @@ impl Shared {
             close_requested: AtomicBool::new(false),
             quiet: AtomicBool::new(false),
             incoming: InCounters::default(),
-            pong_gen: AtomicU64::new(0),
-            last_rtt_ns: AtomicU64::new(0),
             events: Mutex::new(None),
             loop_thread: Mutex::new(None),
             cb_thread: Mutex::new(None),
@@ -298,6 +297,7 @@ impl Shared {
 
     /// Wakes the event loop (after `wake_pending` was set under the lock).
     pub fn wake(&self) {
+        self.out_wanted.store(true, Ordering::Release);
         if let Some(w) = self.waker.get() {
             let _ = w.wake();
         }
