@@ -235,6 +235,27 @@ log "ldd: bench-rnats -> $LIB_RNATS"
 declare -A EXPECT_LIB=([natsc]="$LIB_NATSC" [rnats]="$LIB_RNATS")
 declare -A BIN=([natsc]="$BIN_NATSC" [rnats]="$BIN_RNATS")
 
+# The libuv adapter cases (uv*): bench_libuv.c, built against each library with its own
+# <nats/adapters/libuv.h>, when libuv is installed.
+declare -A UVBIN=()
+if pkg-config --exists libuv; then
+    log "building bench-libuv-natsc and bench-libuv-rnats (libuv $(pkg-config --modversion libuv))"
+    # shellcheck disable=SC2046
+    "$CC" "${CFLAGS[@]}" $(pkg-config --cflags libnats libuv) -o "$BUILD_DIR/bench-libuv-natsc" \
+        "$BENCH_DIR/bench_libuv.c" $(pkg-config --libs libnats libuv) -lpthread \
+        || die "build of bench-libuv-natsc failed"
+    # shellcheck disable=SC2046
+    "$CC" "${CFLAGS[@]}" -I"$RNATS_INCLUDE_DIR" $(pkg-config --cflags libuv) -o "$BUILD_DIR/bench-libuv-rnats" \
+        "$BENCH_DIR/bench_libuv.c" -L"$RNATS_SHIM" -Wl,--disable-new-dtags -Wl,-rpath,"$RNATS_SHIM" -lnats \
+        $(pkg-config --libs libuv) -lpthread || die "build of bench-libuv-rnats failed"
+    [[ "$(ldd_libnats "$BUILD_DIR/bench-libuv-rnats")" == "$RNATS_COPY" ]] \
+        || die "bench-libuv-rnats does not load $RNATS_COPY"
+    UVBIN=([natsc]="$BUILD_DIR/bench-libuv-natsc" [rnats]="$BUILD_DIR/bench-libuv-rnats")
+    for c in "uvpub128|uvpub 128 $N_PUB_TLS" "uvflushrtt|uvflushrtt $N_FLUSH_TLS"; do
+        if [[ -z "$ONLY" || "${c%%|*}" =~ $ONLY ]]; then CASES+=("$c"); fi
+    done
+fi
+
 # ------------------------------------------------------------------ server
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnats-bench.XXXXXX")
 SERVER_PID=
@@ -355,8 +376,10 @@ run_one() {   # impl case_name round args...
         kill -0 "$JS_SERVER_PID" 2>/dev/null || die "JetStream nats-server died"
         conn=(-s "$JS_URL")
     fi
+    local bin=${BIN[$impl]}
+    [[ "$name" == uv* ]] && bin=${UVBIN[$impl]}
     out=$(env -u LD_LIBRARY_PATH -u LD_PRELOAD timeout "$RUN_TIMEOUT" \
-        "${BIN[$impl]}" "${conn[@]}" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
+        "$bin" "${conn[@]}" -n "$impl" "$@" 2>"$TMP/stderr") || rc=$?
     line=$(grep -m1 '^RESULT ' <<<"$out" || true)
     if [[ -z "$line" ]]; then
         line="RESULT mode=$1 impl=$impl status=error err=exit_code_$rc"
@@ -441,6 +464,12 @@ ROWS=(
     "peak RSS, publish 16384 B|pub16384|maxrss_kb|KiB|lower"
     "peak RSS, pubsub 128 B|pubsub128|maxrss_kb|KiB|lower"
 )
+if [[ ${#UVBIN[@]} -gt 0 ]]; then
+    ROWS+=(
+        "libuv adapter: publish 128 B|uvpub128|msgs_per_s|msgs/s|higher"
+        "libuv adapter: flush RTT p50|uvflushrtt|p50_us|us|lower"
+    )
+fi
 # Over TLS, and rnats over TLS against rnats over plain TCP. Rows with a sixth
 # field compare two cases of the same implementation: the "nats.c" column then
 # holds that implementation on the base case (plain TCP), the "rnats" column on

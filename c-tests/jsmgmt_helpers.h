@@ -1,43 +1,22 @@
 /*
- * Helpers of the JetStream management tests: a nats-server with JetStream in
- * a temporary store directory (stopped and removed at exit), a connection and
- * its JetStream context, and a publish that waits for the stream's ack.
+ * Helpers of the JetStream management tests: a nats-server with JetStream, a
+ * connection and its JetStream context, a publish that waits for the stream's
+ * ack, and a memory stream configuration.
  */
 #ifndef RNATS_C_TESTS_JSMGMT_HELPERS_H
 #define RNATS_C_TESTS_JSMGMT_HELPERS_H
 
 #include "harness.h"
 
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 
 static test_server jsm_srv;
-static char jsm_dir[64];
 
-static int jsm_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb; (void)flag; (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void jsm_cleanup(void)
-{
-    if (jsm_srv.pid > 0)
-        server_stop(&jsm_srv);
-    if (jsm_dir[0] != '\0')
-        nftw(jsm_dir, jsm_rm, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Starts nats-server -js -sd <tmpdir>. */
+/* Starts nats-server -js -sd <tmpdir> (the harness removes the directory). */
 static __attribute__((unused)) void jsm_start_js(void)
 {
-    strcpy(jsm_dir, "/tmp/rnats-jsm-XXXXXX");
-    CHECK(mkdtemp(jsm_dir) != NULL);
-    const char *args[] = {"-js", "-sd", jsm_dir, NULL};
-    server_start(&jsm_srv, args);
-    atexit(jsm_cleanup);
+    server_start_js(&jsm_srv);
 }
 
 /* Connects to url and makes a JetStream context with default options. */

@@ -337,6 +337,84 @@ static void lists(jsCtx *js)
     jsStreamInfo_Destroy(NULL);
 }
 
+/* Sources and mirrors, both ways through the structs. */
+static void sources_and_mirrors(natsConnection *nc, jsCtx *js)
+{
+    jsStreamConfig cfg;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    const char *src_subj[] = {"src.>"};
+    jsm_mem_stream(&cfg, "SRC", src_subj, 1);
+    cfg.AllowDirect = true;
+    CHECK_OK(js_AddStream(NULL, js, &cfg, NULL, &jerr));
+    jsm_publish(nc, "src.a", NULL, NULL, "1");
+    jsm_publish(nc, "src.b", NULL, NULL, "2");
+
+    jsStreamSource s1;
+    jsExternalStream ext;
+    CHECK_OK(jsStreamSource_Init(&s1));
+    CHECK_OK(jsExternalStream_Init(&ext));
+    CHECK_STATUS(jsStreamSource_Init(NULL), NATS_INVALID_ARG);
+    CHECK_STATUS(jsExternalStream_Init(NULL), NATS_INVALID_ARG);
+    s1.Name = "SRC";
+    s1.OptStartSeq = 1;
+    s1.FilterSubject = "src.a";
+    ext.APIPrefix = "$JS.other.API";
+    ext.DeliverPrefix = "deliver.src";
+    s1.External = &ext;
+    jsStreamSource *sources[] = {&s1};
+    const char *agg_subj[] = {"agg"};
+    jsm_mem_stream(&cfg, "AGG", agg_subj, 1);
+    cfg.Sources = sources;
+    cfg.SourcesLen = 1;
+    CHECK_OK(js_AddStream(&si, js, &cfg, NULL, &jerr));
+    CHECK_EQ(si->Config->SourcesLen, 1);
+    CHECK_STR(si->Config->Sources[0]->Name, "SRC");
+    CHECK_EQ(si->Config->Sources[0]->OptStartSeq, 1);
+    CHECK_STR(si->Config->Sources[0]->FilterSubject, "src.a");
+    CHECK(si->Config->Sources[0]->External != NULL);
+    CHECK_STR(si->Config->Sources[0]->External->APIPrefix, "$JS.other.API");
+    CHECK_STR(si->Config->Sources[0]->External->DeliverPrefix, "deliver.src");
+    jsStreamInfo_Destroy(si);
+    si = NULL;
+
+    jsStreamSource m;
+    CHECK_OK(jsStreamSource_Init(&m));
+    m.Name = "SRC";
+    jsm_mem_stream(&cfg, "MIR", NULL, 0);
+    cfg.Mirror = &m;
+    cfg.MirrorDirect = true;
+    CHECK_OK(js_AddStream(&si, js, &cfg, NULL, &jerr));
+    CHECK(si->Config->Mirror != NULL);
+    CHECK_STR(si->Config->Mirror->Name, "SRC");
+    CHECK(si->Config->MirrorDirect);
+    jsStreamInfo_Destroy(si);
+    si = NULL;
+
+    /* The mirror catches up: its info names its origin. */
+    bool caught_up = false;
+    for (int i = 0; i < 250 && !caught_up; i++) {
+        CHECK_OK(js_GetStreamInfo(&si, js, "MIR", NULL, &jerr));
+        CHECK(si->Mirror != NULL);
+        CHECK_STR(si->Mirror->Name, "SRC");
+        caught_up = si->State.Msgs == 2;
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        if (!caught_up)
+            test_sleep_ms(20);
+    }
+    CHECK(caught_up);
+    CHECK_OK(js_GetStreamInfo(&si, js, "AGG", NULL, &jerr));
+    CHECK_EQ(si->SourcesLen, 1);
+    CHECK_STR(si->Sources[0]->Name, "SRC");
+    jsStreamInfo_Destroy(si);
+    si = NULL;
+
+    CHECK_OK(js_DeleteStream(js, "MIR", NULL, &jerr));
+    CHECK_OK(js_DeleteStream(js, "AGG", NULL, &jerr));
+    CHECK_OK(js_DeleteStream(js, "SRC", NULL, &jerr));
+}
+
 static void refused(jsCtx *js)
 {
     jsStreamConfig cfg;
@@ -386,6 +464,7 @@ int main(void)
     bad_arguments(js);
     lifecycle(nc, js);
     lists(js);
+    sources_and_mirrors(nc, js);
     refused(js);
     without_jetstream();
 

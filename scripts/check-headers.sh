@@ -7,7 +7,8 @@
 #     the reference nats.c 3.4.1 headers (scripts/check-signatures.py);
 #  4. README.md's API table lists what nats.h declares (scripts/api-table.py);
 #  5. the JetStream / Key/Value structs and all enums have nats.c's layout and values
-#     (scripts/check-layout.py).
+#     (scripts/check-layout.py);
+#  6. the hand-written adapters in include/nats/adapters/ compile as C and C++.
 # Usage: scripts/check-headers.sh [--no-cargo]   (--no-cargo skips check 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,22 @@ cc -std=c11 "${flags[@]}" -o "$tmp/np" "$tmp/noprefix.c" && "$tmp/np"
 cc -std=c11 -Wall -Wextra -Iinclude -fsyntax-only "$tmp/shim.c" 2> "$tmp/shim.err"
 grep -q "deprecated" "$tmp/shim.err" || { echo "include/nats.h does not warn about deprecation" >&2; exit 1; }
 cc -std=c11 -Wall -Wextra -Werror -Wno-cpp -Iinclude -fsyntax-only "$tmp/shim.c"
+echo "ok"
+
+echo "-- the event loop adapters compile as C11 and C++11 (where libuv / libevent are installed)"
+for a in libuv libevent; do
+    pc=$a; [ "$a" = libevent ] && pc="libevent libevent_pthreads"
+    # shellcheck disable=SC2086
+    if ! pkg-config --exists $pc 2>/dev/null; then
+        echo "skipped $a (not installed)"
+        continue
+    fi
+    # As nats.c's examples include them: "adapters/<name>.h" with -I.../include/nats.
+    printf '#include "adapters/%s.h"\nint main(void) { return 0; }\n' "$a" > "$tmp/$a.c"
+    cp "$tmp/$a.c" "$tmp/$a.cpp"
+    cc -std=c11 "${flags[@]}" -Iinclude/nats -fsyntax-only "$tmp/$a.c"
+    c++ -std=c++11 "${flags[@]}" -Iinclude/nats -fsyntax-only "$tmp/$a.cpp"
+done
 echo "ok"
 
 echo "-- prototypes, enums and macros match nats.c 3.4.1 (/usr/include/nats)"

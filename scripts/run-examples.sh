@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the C examples against a throwaway nats-server: replier + requestor, and
-# async_subscriber + publisher, and (JetStream) js_publish and js_consume. Registered as a
-# ctest test by the root CMakeLists.txt.
+# async_subscriber + publisher, (JetStream) js_publish and js_consume, and, when built,
+# libevent_subscriber + libuv_publisher. Registered as a ctest test by the root CMakeLists.txt.
 #
 #   bash scripts/run-examples.sh DIR     (DIR holds the built example programs)
 set -euo pipefail
@@ -48,4 +48,15 @@ cat "$work/js.out"
 grep -q "consumed 6 messages" "$work/js.out"
 "$dir/js_consume" "$NATS_URL" DEMO demo.orders 2 > "$work/js2.out"
 grep -q '^\[1\] order 1 (stream sequence 7' "$work/js2.out"
+# The event loop examples, when they were built (libuv / libevent installed).
+if [ -x "$dir/libevent_subscriber" ] && [ -x "$dir/libuv_publisher" ]; then
+    "$dir/libevent_subscriber" "$NATS_URL" demo.loops 5 > "$work/loops.out" 2>&1 &
+    lp=$!
+    wait_for "$work/loops.out" listening
+    "$dir/libuv_publisher" "$NATS_URL" demo.loops 5
+    wait "$lp"
+    cat "$work/loops.out"
+    grep -q '^\[5\]' "$work/loops.out"
+    grep -q 'received 5 messages' "$work/loops.out"
+fi
 echo "run-examples: all examples worked"

@@ -19,6 +19,30 @@ pub type ConnCallback = Arc<dyn Fn(usize) + Send + Sync>;
 /// (0 when none) and the status.
 pub type ErrCallback = Arc<dyn Fn(usize, usize, natsStatus) + Send + Sync>;
 
+/// An application's event loop (`natsOptions_SetEventLoop`), bound to its C callbacks by
+/// the FFI layer. `user` is the adapter's own pointer, 0 until the first attach. Each call
+/// returns the adapter's status (NATS_OK when it did what was asked).
+pub trait LoopAdapter: Send + Sync {
+    /// Start polling `fd` for reading (after a connect, or a reconnect when `*user` != 0).
+    fn attach(&self, user: &mut usize, conn: usize, fd: i32) -> natsStatus;
+    /// Start (`add`) or stop polling for reading.
+    fn read(&self, user: usize, add: bool) -> natsStatus;
+    /// Start (`add`) or stop polling for writing.
+    fn write(&self, user: usize, add: bool) -> natsStatus;
+    /// The connection is closed: the adapter lets go of it (called once).
+    fn detach(&self, user: usize) -> natsStatus;
+}
+
+/// The event loop option: the adapter, shared by the connections made with these options.
+#[derive(Clone)]
+pub struct EventLoop(pub Arc<dyn LoopAdapter>);
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EventLoop")
+    }
+}
+
 /// User callbacks, already bound to their C closures by the FFI layer.
 #[derive(Clone, Default)]
 pub struct Callbacks {
@@ -87,6 +111,8 @@ pub struct Options {
     /// 46 (IPv4 then IPv6), 64, 4, 6 or 0 (as resolved).
     pub ip_resolution_order: i32,
     pub callbacks: Callbacks,
+    /// An application's event loop drives the socket instead of our own I/O thread.
+    pub event_loop: Option<EventLoop>,
     // Security (auth, TLS)
     /// User/password, token, NKEY, user JWT (see `conn::auth`).
     pub credentials: crate::conn::auth::Credentials,
@@ -127,6 +153,7 @@ impl Default for Options {
             retry_on_failed_connect: false,
             ip_resolution_order: 0,
             callbacks: Callbacks::default(),
+            event_loop: None,
             // Security (auth, TLS)
             credentials: Default::default(),
             tls: Default::default(),

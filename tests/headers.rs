@@ -72,3 +72,22 @@ fn no_unexpected_headers_committed() {
          generate them in build.rs"
     );
 }
+
+/// include/nats/adapters/ holds the hand-written event loop adapters (not generated, so
+/// neither test above looks at them): they must be there, with nats.c's function names.
+#[test]
+fn adapters_are_committed() {
+    let dir = committed_dir().join("adapters");
+    for (file, names) in [
+        (
+            "libuv.h",
+            &["natsLibuv_Init", "natsLibuv_SetThreadLocalLoop", "natsLibuv_Attach", "natsLibuv_Read", "natsLibuv_Write", "natsLibuv_Detach"][..],
+        ),
+        ("libevent.h", &["natsLibevent_Init", "natsLibevent_Attach", "natsLibevent_Read", "natsLibevent_Write", "natsLibevent_Detach"][..]),
+    ] {
+        let text = fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("include/nats/adapters/{file}: {e}"));
+        for name in names {
+            assert!(text.contains(&format!("\n{name}(")), "include/nats/adapters/{file} does not define {name}");
+        }
+    }
+}

@@ -78,3 +78,115 @@ fn an_r3_stream_survives_its_leaders_node() {
     assert_eq!(info.state.messages, 51);
     conn.destroy();
 }
+
+/// Outcomes the ack handler reported: payload -> stream sequence, and failures.
+#[derive(Default)]
+struct Outcomes {
+    acked: std::sync::Mutex<std::collections::HashMap<Vec<u8>, u64>>,
+    failed: std::sync::Mutex<Vec<Vec<u8>>>,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[test]
+fn async_publishes_survive_the_stream_leaders_node_being_killed() {
+    use nats::js::publish::PubOptions;
+    use nats::js::publish_async::PublishAsyncOptions;
+    use nats::js::pull::{fetch, FetchRequest};
+    use nats::js::subscribe::{subscribe, Mode, SubOptions};
+    use nats::msg::Msg;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    let mut cluster = Cluster::start("apub");
+    let conn = connect(&cluster.urls());
+    let out = Arc::new(Outcomes::default());
+    let o2 = Arc::clone(&out);
+    let handler: nats::js::AckHandler = Arc::new(move |_h, msg: Msg, r| {
+        o2.calls.fetch_add(1, Ordering::SeqCst);
+        match r {
+            Ok(a) => {
+                let a: nats::js::publish::PubAck = a;
+                o2.acked.lock().unwrap().insert(msg.data().to_vec(), a.seq);
+            }
+            Err(_) => o2.failed.lock().unwrap().push(msg.data().to_vec()),
+        }
+    });
+    let pa = PublishAsyncOptions { max_pending: 256, handler: Some(handler), stall_wait_ms: 2000 };
+    let js = Context::new(conn.clone(), &ContextOptions { publish_async: pa, wait_ms: 5000, ..Default::default() }).unwrap();
+    let cfg = br#"{"name":"AP","subjects":["ap.>"],"num_replicas":3,"storage":"file"}"#;
+    let _: serde_json::Value = eventually("create the R3 stream", || js.request_ok("STREAM.CREATE.AP", cfg).ok());
+    let info: StreamInfo = eventually("a stream leader", || {
+        js.request_ok::<StreamInfo>("STREAM.INFO.AP", b"").ok().filter(|i| i.cluster.as_ref().and_then(|c| c.leader.as_ref()).is_some())
+    });
+    let leader = info.cluster.unwrap().leader.unwrap();
+    let idx = cluster.index_of(&leader).unwrap();
+
+    // Publish 2000 messages; the leader's node dies after the first 1000. Each message
+    // waits at most 3 s for its ack; a publish refused (full window) is tried again.
+    let per_msg = PubOptions { max_wait_ms: 3000, ..Default::default() };
+    let publish_range = |range: std::ops::Range<usize>, kill_at: Option<(usize, &mut Cluster)>| {
+        let mut kill_at = kill_at;
+        for i in range.clone() {
+            if let Some((k, c)) = kill_at.as_mut() {
+                if i == *k {
+                    c.kill_node(idx);
+                }
+            }
+            let mut m = Msg::new(b"ap.x", None, format!("m{i}").as_bytes());
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                match js.publish_async(m, Some(&per_msg)) {
+                    Ok(()) => break,
+                    Err((_, back)) => {
+                        assert!(Instant::now() < deadline, "publish {i} refused for 60 s");
+                        m = back;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            }
+        }
+        js.publish_async_complete(Some(&PubOptions { max_wait_ms: 60_000, ..Default::default() })).unwrap();
+        range.len()
+    };
+    let mut published = publish_range(0..2000, Some((1000, &mut cluster)));
+    // Every message has exactly one outcome.
+    assert_eq!(out.calls.load(Ordering::SeqCst), published);
+    let failed_in_failover = out.failed.lock().unwrap().len();
+    // Once a new leader is elected, publishing goes on: every later message is acked.
+    let _: StreamInfo = eventually("a new stream leader", || {
+        js.request_ok::<StreamInfo>("STREAM.INFO.AP", b"")
+            .ok()
+            .filter(|i| i.cluster.as_ref().and_then(|c| c.leader.as_deref()).is_some_and(|l| l != leader))
+    });
+    eventually("publish after failover", || js.publish("ap.x", b"after", None).ok());
+    published += publish_range(2000..2500, None);
+    assert_eq!(out.calls.load(Ordering::SeqCst), published);
+    let acked = out.acked.lock().unwrap().clone();
+    let failed = out.failed.lock().unwrap().len();
+    assert_eq!(acked.len() + failed, published, "an outcome per message");
+    assert_eq!(failed, failed_in_failover, "messages published after the failover failed");
+    for i in 2000..2500 {
+        assert!(acked.contains_key(format!("m{i}").as_bytes()), "m{i} not acked after the failover");
+    }
+    // Every message reported acked is in the stream, at the sequence of its ack.
+    for (data, seq) in &acked {
+        let m = eventually("read an acked message", || nats::js::stream::get_msg(&js, "AP", *seq).ok());
+        assert_eq!(m.data(), &data[..], "sequence {seq}");
+    }
+    // Consuming goes on: a pull consumer on the new leader gets everything.
+    let sub = eventually("a pull consumer", || subscribe(&js, "ap.>", Some("dur"), Mode::Pull, &SubOptions::default()).ok());
+    let info: StreamInfo = js.request_ok("STREAM.INFO.AP", b"").unwrap();
+    let mut got = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got < info.state.messages {
+        assert!(Instant::now() < deadline, "fetched {got} of {}", info.state.messages);
+        if let Ok(mut msgs) = fetch(&sub, FetchRequest { batch: 500, expires: 2_000_000_000, ..Default::default() }, true) {
+            for m in &mut msgs {
+                nats::js::ack::ack(m, nats::js::ack::AckKind::Ack, false, 0).unwrap();
+            }
+            got += msgs.len() as u64;
+        }
+    }
+    eprintln!("acked {} of {published}, {failed} reported failed; fetched {got}", acked.len());
+    conn.destroy();
+}

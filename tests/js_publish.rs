@@ -170,6 +170,9 @@ fn bad_arguments() {
     let bad = PublishAsyncOptions { stall_wait_ms: -1, ..Default::default() };
     let e = Context::new(c.clone(), &ContextOptions { publish_async: bad, ..Default::default() }).unwrap_err();
     assert_eq!(e.status(), natsStatus::NATS_INVALID_ARG);
+    // Waits too long to compute a deadline from are as good as no limit.
+    let huge = PubOptions { max_wait_ms: i64::MAX, ..opts() };
+    assert_eq!(js.publish("nothing", b"x", Some(&huge)).unwrap_err().status(), natsStatus::NATS_NO_RESPONDERS);
     // Nothing published asynchronously: complete at once, no pending list.
     js.publish_async_complete(None).unwrap();
     assert_eq!(js.publish_async_pending().unwrap_err().status(), natsStatus::NATS_NOT_FOUND);
@@ -225,20 +228,23 @@ fn async_handlers_run_once_per_message_off_the_event_loop() {
     let bad = PubOptions { expect_stream: Some("NOPE".into()), ..opts() };
     js.publish_async(Msg::new(b"a.x", None, b"bad"), Some(&bad)).map_err(|(e, _)| e).unwrap();
     js.publish_async(Msg::new(b"nostream", None, b"lost"), None).map_err(|(e, _)| e).unwrap();
-    js.publish_async_complete(Some(&PubOptions { max_wait_ms: 10_000, ..opts() })).unwrap();
+    js.publish_async(Msg::new(b"a.x", None, b"long"), Some(&PubOptions { max_wait_ms: i64::MAX, ..opts() }))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    js.publish_async_complete(Some(&PubOptions { max_wait_ms: i64::MAX, ..opts() })).unwrap();
     assert_eq!(js.publish_async_in_flight(), 0);
-    assert_eq!(seen.calls.load(Ordering::SeqCst), n + 2);
+    assert_eq!(seen.calls.load(Ordering::SeqCst), n + 3);
     let ok = seen.ok.lock().unwrap();
-    assert_eq!(ok.len(), n);
+    assert_eq!(ok.len(), n + 1);
     let mut seqs: Vec<u64> = ok.values().map(|a| a.seq).collect();
     seqs.sort();
-    assert_eq!(seqs, (1..=n as u64).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=n as u64 + 1).collect::<Vec<_>>());
     let err = seen.err.lock().unwrap();
     let e = &err[&b"bad".to_vec()];
     assert_eq!((e.status(), e.code), (natsStatus::NATS_ERR, 10060));
     assert_eq!(err[&b"lost".to_vec()].status(), natsStatus::NATS_NO_RESPONDERS);
     assert!(seen.threads.lock().unwrap().iter().all(|t| t == "nats-js-acks"));
-    assert_eq!(stream_msgs(&js, "A"), n as u64);
+    assert_eq!(stream_msgs(&js, "A"), n as u64 + 1);
     c.destroy();
 }
 

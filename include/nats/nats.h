@@ -233,6 +233,36 @@ typedef struct natsSubscription natsSubscription;
 typedef void (*natsMsgHandler)(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure);
 
 /**
+ * A socket as the operating system numbers it.
+ */
+typedef int natsSock;
+
+/**
+ * Attaches a connection to the application's event loop, after it connected and after
+ * every reconnect, from the thread that connected (the connect) or a library thread (a
+ * reconnect). The adapter starts polling `socket` for reading. `*userData` is NULL the
+ * first time; the adapter stores its own object there, which the other callbacks receive.
+ */
+typedef natsStatus (*natsEvLoop_Attach)(void **userData, void *loop, natsConnection *nc, natsSock socket);
+
+/**
+ * Starts (`add` true) or stops polling for read events. Must not wait for the loop.
+ */
+typedef natsStatus (*natsEvLoop_ReadAddRemove)(void *userData, bool add);
+
+/**
+ * Starts (`add` true) or stops polling for write events. Must not wait for the loop.
+ */
+typedef natsStatus (*natsEvLoop_WriteAddRemove)(void *userData, bool add);
+
+/**
+ * The connection is closed: the adapter stops polling and releases what it created. Called
+ * once, never with a lock held that a read or write event waits for; the socket stays
+ * open until it returns.
+ */
+typedef natsStatus (*natsEvLoop_Detach)(void *userData);
+
+/**
  * An inbox is a NUL-terminated string.
  */
 typedef char natsInbox;
@@ -1764,6 +1794,33 @@ natsStatus natsConnection_RequestString(natsMsg **replyMsg, natsConnection *nc, 
 natsStatus natsConnection_RequestMsg(natsMsg **replyMsg, natsConnection *nc, natsMsg *requestMsg, int64_t timeout);
 
 /**
+ * Makes connections created with these options use the application's event loop `loop`
+ * instead of a library thread for the socket: the library calls `attachCb` after
+ * connecting and reconnecting, `readCb` / `writeCb` to switch polling on and off, and
+ * `detachCb` once when the connection is closed; the loop calls
+ * `natsConnection_ProcessReadEvent` / `ProcessWriteEvent` when the socket is ready.
+ * Message handlers and connection callbacks still run on library threads, never on the
+ * loop's. Every argument is required (NULL: NATS_INVALID_ARG). See
+ * `<nats/adapters/libuv.h>` and `<nats/adapters/libevent.h>`.
+ */
+natsStatus natsOptions_SetEventLoop(natsOptions *opts, void *loop, natsEvLoop_Attach attachCb, natsEvLoop_ReadAddRemove readCb, natsEvLoop_WriteAddRemove writeCb, natsEvLoop_Detach detachCb);
+
+/**
+ * For event loop adapters: the socket is readable (or in error). Reads what arrived and
+ * processes it (messages go to their subscriptions' threads), then writes what that
+ * queued. Never blocks on the network. A handle that is destroyed, or that does not use an
+ * event loop, is ignored.
+ */
+void natsConnection_ProcessReadEvent(natsConnection *nc);
+
+/**
+ * For event loop adapters: the socket is writable. Writes what the connection buffered;
+ * when nothing is left, asks the loop to stop polling for writing. Never blocks on the
+ * network. A handle that is destroyed, or that does not use an event loop, is ignored.
+ */
+void natsConnection_ProcessWriteEvent(natsConnection *nc);
+
+/**
  * Sets `key` to `value`, replacing its values (keys are case-sensitive). NULL or empty key,
  * or a value with CR/LF: NATS_INVALID_ARG.
  */
@@ -2678,6 +2735,18 @@ natsStatus natsMsg_Term(natsMsg *msg, jsOptions *opts);
  * a JetStream subscription, NATS_ERR for a reply subject that is not JetStream metadata.
  */
 natsStatus natsMsg_GetMetaData(jsMsgMetaData **new_meta, natsMsg *msg);
+
+/**
+ * The stream sequence of a message got with `js_GetMsg` / `js_GetLastMsg` (0 for NULL and
+ * for other messages, as nats.c).
+ */
+uint64_t natsMsg_GetSequence(natsMsg *msg);
+
+/**
+ * The stream time (nanoseconds since the epoch, UTC) of a message got with `js_GetMsg` /
+ * `js_GetLastMsg` (0 for NULL and for other messages, as nats.c).
+ */
+int64_t natsMsg_GetTime(natsMsg *msg);
 
 /**
  * Creates an asynchronous JetStream push subscription on `subject`: looks up the stream

@@ -4,7 +4,12 @@
 //! The socket is registered edge-triggered for both directions once: readiness is a hint, the
 //! loop reads until `WouldBlock` (or a fairness budget) and writes while output waits, so no
 //! re-registration is needed when output comes and goes.
+//!
+//! With `natsOptions_SetEventLoop` the application's loop drives the same `Loop` instead
+//! (see [`Driver`] and the `external` module).
 #![forbid(unsafe_code)]
+
+pub(crate) mod external;
 
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,6 +45,9 @@ const WRITE_BUDGET: usize = 4 * 1024 * 1024;
 /// Starts the loop thread: with an established socket, or (RetryOnFailedConnect) with
 /// none, in which case the thread connects in the background first.
 pub fn start(shared: &Arc<Shared>, est: Option<Established>) -> io::Result<()> {
+    if let Some(x) = &shared.external {
+        return external::start(shared, x, est);
+    }
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKE)?;
     if shared.waker.set(waker).is_err() {
@@ -64,7 +72,7 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
                 }
             },
         };
-        let mut lp = match Loop::new(Arc::clone(&shared), poll, est) {
+        let mut lp = match Loop::new(Arc::clone(&shared), Driver::Mio(poll), est) {
             Ok(lp) => lp,
             Err(e) => {
                 shared.finish_close(Some(Error::new(natsStatus::NATS_SYS_ERROR, format!("cannot register the socket: {e}"))));
@@ -86,9 +94,49 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
     }
 }
 
+/// Who waits for the socket's readiness and calls the I/O steps of [`Loop`] (reading and
+/// parsing, writing the outgoing buffer, the disconnect and reconnect steps, the timers):
+/// this module's thread with its mio `Poll`, or the application's event loop through
+/// `natsConnection_ProcessReadEvent` / `ProcessWriteEvent` (`external`). The steps are the
+/// same code for both; only registering interest differs.
+enum Driver {
+    Mio(Poll),
+    /// The application's loop; polling is switched through the adapter's callbacks.
+    External,
+}
+
+impl Driver {
+    /// A new socket: our poll watches it at once; the application's loop is told by the
+    /// attach callback once the socket is in place (`external`).
+    fn register(&self, sock: &TcpStream) -> io::Result<()> {
+        match self {
+            Driver::Mio(poll) => {
+                poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), SOCK, Interest::READABLE | Interest::WRITABLE)
+            }
+            Driver::External => Ok(()),
+        }
+    }
+
+    /// The socket broke: stop watching it (before it is closed).
+    fn deregister(&self, shared: &Shared, sock: &TcpStream) {
+        match self {
+            Driver::Mio(poll) => {
+                let _ = poll.registry().deregister(&mut SourceFd(&sock.as_raw_fd()));
+            }
+            Driver::External => external::stop_polling(shared),
+        }
+    }
+
+    /// Callers may write to the socket themselves (`State::direct`) only when our own
+    /// thread drives it: with an external loop, all I/O happens on the loop's thread.
+    fn direct_writes(&self) -> bool {
+        matches!(self, Driver::Mio(_))
+    }
+}
+
 struct Loop {
     shared: Arc<Shared>,
-    poll: Poll,
+    driver: Driver,
     /// Shared with callers for direct writes (see `State::push_out`).
     sock: Arc<TcpStream>,
     transport: Transport,
@@ -119,15 +167,15 @@ struct Loop {
 }
 
 impl Loop {
-    fn new(shared: Arc<Shared>, poll: Poll, est: Established) -> io::Result<Loop> {
+    fn new(shared: Arc<Shared>, driver: Driver, est: Established) -> io::Result<Loop> {
         let rbuf_size = shared.opts.io_buf_size.clamp(4096, 256 * 1024).max(64 * 1024);
         let interval = Duration::from_millis(shared.opts.ping_interval_ms.max(1) as u64);
         est.stream.set_nonblocking(true)?;
         let sock = Arc::new(TcpStream::from_std(est.stream));
-        poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        driver.register(&sock)?;
         let mut lp = Loop {
             shared,
-            poll,
+            driver,
             sock,
             transport: est.transport,
             parser: Parser::new(),
@@ -158,7 +206,7 @@ impl Loop {
     fn install(&mut self, est: Established) -> io::Result<()> {
         est.stream.set_nonblocking(true)?;
         let sock = Arc::new(TcpStream::from_std(est.stream));
-        self.poll.registry().register(&mut SourceFd(&sock.as_raw_fd()), SOCK, Interest::READABLE | Interest::WRITABLE)?;
+        self.driver.register(&sock)?;
         self.sock = sock;
         self.transport = est.transport;
         self.set_limits(est.info.max_payload);
@@ -222,7 +270,7 @@ impl Loop {
     /// The socket broke: keep the publishes (a half-written one whole), fail the flushes,
     /// tell the user, and leave the connection RECONNECTING.
     fn begin_reconnect(&mut self, cause: Error) {
-        let _ = self.poll.registry().deregister(&mut SourceFd(&self.sock.as_raw_fd()));
+        self.driver.deregister(&self.shared, &self.sock);
         self.shared.lock().direct = None;
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         {
@@ -269,7 +317,7 @@ impl Loop {
             reconnect::keep_publishes(&st.out, 0, &mut out);
             st.out = out;
             st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
-            st.direct = self.transport.is_plain().then(|| Arc::clone(&self.sock));
+            st.direct = (self.transport.is_plain() && self.driver.direct_writes()).then(|| Arc::clone(&self.sock));
             st.wake_pending = true;
             st.pings_out = 0;
             if !first {
@@ -301,7 +349,8 @@ impl Loop {
             } else {
                 self.next_deadline().saturating_duration_since(Instant::now())
             };
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            let Driver::Mio(poll) = &mut self.driver else { return Stop::Requested };
+            if let Err(e) = poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -525,7 +574,8 @@ impl Loop {
                 return;
             }
             if !self.writable {
-                let _ = self.poll.poll(&mut events, Some((deadline - now).min(Duration::from_millis(50))));
+                let Driver::Mio(poll) = &mut self.driver else { return };
+                let _ = poll.poll(&mut events, Some((deadline - now).min(Duration::from_millis(50))));
                 for ev in events.iter() {
                     if ev.token() == SOCK && ev.is_writable() {
                         self.writable = true;

@@ -255,7 +255,7 @@ impl Connection {
                 }
                 None => Duration::from_millis(100),
             };
-            st = sh.cond.wait_timeout(st, wait).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_progress(st, Instant::now() + wait, false);
             st.space_waiters -= 1;
         }
         Ok(st)
@@ -270,7 +270,7 @@ impl Connection {
                 return Err(Self::closed_error());
             }
             st.asap_waiters += 1;
-            st = sh.cond.wait_timeout(st, Duration::from_millis(100)).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_progress(st, Instant::now() + Duration::from_millis(100), false);
             st.asap_waiters -= 1;
         }
         Ok(())
@@ -357,6 +357,12 @@ impl Connection {
 
     /// Flush with a timeout in milliseconds: a PING behind everything buffered, then its PONG.
     pub fn flush(&self, timeout_ms: i64) -> Result<()> {
+        self.flush_ex(timeout_ms, false)
+    }
+
+    /// `flush`; `closing`: for Close, which with an application's event loop drives the
+    /// socket itself rather than count on the loop running (see `wait_progress`).
+    fn flush_ex(&self, timeout_ms: i64, closing: bool) -> Result<()> {
         if timeout_ms <= 0 {
             return err(natsStatus::NATS_INVALID_TIMEOUT, "the flush timeout must be positive");
         }
@@ -406,9 +412,43 @@ impl Connection {
                 return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the PONG of the flush");
             }
             st.flush_sleepers += 1;
-            st = sh.cond.wait_timeout(st, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+            st = self.wait_progress(st, deadline, closing);
             st.flush_sleepers -= 1;
         }
+    }
+
+    /// Waits until `until` for the connection to move on (a PONG, buffer space, bytes
+    /// written): on the condition variable, or, with an application's event loop where
+    /// nobody else would drive the socket meanwhile (on the loop's own thread, or for
+    /// Close), by doing one turn of its I/O from this thread.
+    fn wait_progress<'a>(&'a self, st: MutexGuard<'a, State>, until: Instant, closing: bool) -> MutexGuard<'a, State> {
+        let sh = &*self.shared;
+        match &sh.external {
+            Some(x) if closing || x.on_loop_thread() => {
+                drop(st);
+                x.drive_step(sh, until);
+                sh.lock()
+            }
+            _ => {
+                let left = until.saturating_duration_since(Instant::now());
+                sh.cond.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0
+            }
+        }
+    }
+
+    /// `natsConnection_ProcessReadEvent`: the application's loop saw the socket readable.
+    pub fn process_read_event(&self) {
+        event_loop::external::process_read(&self.shared);
+    }
+
+    /// `natsConnection_ProcessWriteEvent`: the application's loop saw the socket writable.
+    pub fn process_write_event(&self) {
+        event_loop::external::process_write(&self.shared);
+    }
+
+    /// Whether the application's event loop drives this connection.
+    pub fn has_external_loop(&self) -> bool {
+        self.shared.external.is_some()
     }
 
     /// Round-trip time of one PING/PONG.
@@ -528,6 +568,9 @@ impl Connection {
             if st.is_closed() && st.status == natsConnStatus::NATS_CONN_STATUS_CLOSED {
                 drop(st);
                 self.join_loop();
+                if let Some(x) = &sh.external {
+                    x.finish(sh);
+                }
                 return;
             }
             st.is_connected() && !st.closing
@@ -536,14 +579,22 @@ impl Connection {
             // Confirm with PING/PONG that the server has everything; wait longer only when
             // data is still waiting to be written.
             let bound = if self.buffered().unwrap_or(0) > 0 { sh.opts.timeout_ms.clamp(500, 5000) } else { 500 };
-            let _ = self.flush(bound);
+            let _ = self.flush_ex(bound, true);
         }
         {
             sh.mark_closing(&mut sh.lock());
         }
         sh.cond.notify_all();
         sh.wake();
+        if let Some(x) = &sh.external {
+            x.kick();
+        }
         self.join_loop();
+        if let Some(x) = &sh.external {
+            // What is left is written (bounded), the loop stops polling and lets go of the
+            // connection (detach), and only then does the socket close.
+            x.finish(sh);
+        }
         sh.finish_close(None);
     }
 

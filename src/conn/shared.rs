@@ -189,6 +189,8 @@ pub struct Shared {
     pub waker: OnceLock<mio::Waker>,
     /// Set by `wake`: the event loop must look at the outgoing buffer (see `Loop::out_idle`).
     pub out_wanted: AtomicBool,
+    /// Set when the application's event loop drives the socket (natsOptions_SetEventLoop).
+    pub external: Option<Arc<super::event_loop::external::External>>,
     pub subs: Mutex<HashMap<u64, Arc<Subscription>>>,
     pub next_sid: AtomicU64,
     /// The C handle of this connection, passed to callbacks.
@@ -214,6 +216,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(opts: Options) -> Shared {
         Shared {
+            external: opts.event_loop.as_ref().map(|l| Arc::new(super::event_loop::external::External::new(Arc::clone(&l.0)))),
             opts,
             state: Mutex::new(State {
                 status: natsConnStatus::NATS_CONN_STATUS_DISCONNECTED,
@@ -295,11 +298,14 @@ impl Shared {
         self.subs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Wakes the event loop (after `wake_pending` was set under the lock).
+    /// Wakes the event loop (after `wake_pending` was set under the lock); with an
+    /// application's event loop, asks it to poll for writing.
     pub fn wake(&self) {
         self.out_wanted.store(true, Ordering::Release);
         if let Some(w) = self.waker.get() {
             let _ = w.wake();
+        } else if let Some(x) = &self.external {
+            x.want_write();
         }
     }
 

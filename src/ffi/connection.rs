@@ -36,6 +36,7 @@ fn connect_with(opts: Options, nc: *mut *mut natsConnection) -> Result<()> {
     let conn = Connection::new(opts);
     let handle = Box::into_raw(Box::new(natsConnection { conn: conn.clone() }));
     conn.set_handle(handle as usize);
+    super::evloop::register(handle, &conn);
     match conn.connect() {
         Ok(()) => {
             put(nc, handle);
@@ -48,6 +49,7 @@ fn connect_with(opts: Options, nc: *mut *mut natsConnection) -> Result<()> {
         }
         Err(e) => {
             conn.destroy();
+            super::evloop::unregister(handle);
             // SAFETY: `handle` was created above and never given out.
             drop(unsafe { Box::from_raw(handle) });
             Err(e)
@@ -466,6 +468,7 @@ pub extern "C" fn natsConnection_Destroy(nc: *mut natsConnection) {
         // SAFETY: `nc` came from Connect/ConnectTo and is destroyed once by its owner.
         let h = unsafe { Box::from_raw(nc) };
         h.conn.destroy();
+        super::evloop::unregister(nc);
         drop(h);
     })
 }

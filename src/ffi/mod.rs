@@ -4,6 +4,7 @@
 
 pub mod boundary;
 pub mod connection;
+pub mod evloop;
 pub mod header;
 pub mod inbox;
 pub mod library;

@@ -142,6 +142,7 @@ impl Context {
         if wait == 0 {
             wait = self.wait_ms();
         }
+        let wait = wait.min(super::publish_async::MAX_WAIT_MS);
         let subject = msg_subject(msg)?;
         let headers = msg.headers().filter(|h| !h.is_empty());
         let reply = self.conn().request(subject, headers, msg.data(), wait).map_err(|e| {

@@ -39,6 +39,15 @@ pub const DEFAULT_STALL_WAIT_MS: i64 = 200;
 /// in flight.
 const WATCH_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Waits given in milliseconds are capped here (a year): any longer wait behaves the same,
+/// and deadlines computed from it cannot overflow.
+pub(crate) const MAX_WAIT_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// A wait in milliseconds as a Duration, capped at MAX_WAIT_MS (negative: zero).
+pub(crate) fn wait_of(ms: i64) -> Duration {
+    Duration::from_millis(ms.clamp(0, MAX_WAIT_MS) as u64)
+}
+
 /// Called once per message on the context's ack thread, with the context's handle (see
 /// [`AsyncState::set_handle`]), the published message (the handler owns it) and its
 /// outcome.
@@ -281,8 +290,8 @@ impl Publisher {
             conn: conn.clone(),
             prefix: format!("{}.", conn.new_inbox()),
             max_pending: opts.max_pending.max(0) as usize,
-            stall_wait: Duration::from_millis(stall as u64),
-            wait: Duration::from_millis(wait_ms.max(1) as u64),
+            stall_wait: wait_of(stall),
+            wait: wait_of(wait_ms.max(1)),
             handler: opts.handler.clone(),
             handle,
             state: Mutex::new(PubState {
@@ -304,7 +313,10 @@ impl Publisher {
         let sub = conn.subscribe(&format!("{}*", p.prefix), None, Kind::Inline(Arc::clone(&p) as Arc<dyn Router>))?;
         *p.sub.lock().unwrap_or_else(|e| e.into_inner()) = Some(sub);
         let worker = Arc::clone(&p);
-        let t = std::thread::Builder::new().name("nats-js-acks".into()).spawn(move || worker.run());
+        let t = std::thread::Builder::new().name("nats-js-acks".into()).spawn(move || {
+            // Handlers' panics are caught where they are called; this is for the rest.
+            let _ = catch_unwind(AssertUnwindSafe(|| worker.run()));
+        });
         match t {
             Ok(h) => *p.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(h),
             Err(e) => {
@@ -391,7 +403,7 @@ impl Publisher {
                     Some(Slot::Sending) => {
                         st.slots.insert(id, Slot::Pending(msg));
                         if max_wait_ms > 0 {
-                            st.add_deadline(Duration::from_millis(max_wait_ms as u64), id);
+                            st.add_deadline(wait_of(max_wait_ms), id);
                             self.wake_worker(&mut st);
                         }
                     }
@@ -426,7 +438,7 @@ impl Publisher {
 
     /// Waits until every message in flight is finished, up to `max_wait_ms` (0: no limit).
     fn complete(&self, max_wait_ms: i64) -> JsResult<()> {
-        let deadline = (max_wait_ms > 0).then(|| Instant::now() + Duration::from_millis(max_wait_ms as u64));
+        let deadline = (max_wait_ms > 0).then(|| Instant::now() + wait_of(max_wait_ms));
         let mut st = self.lock();
         st.waiters += 1;
         let result = loop {
@@ -533,18 +545,24 @@ impl Publisher {
                 continue;
             }
             std::mem::swap(&mut batch, &mut st.done);
+            let Some(h) = &self.handler else {
+                // Nobody to tell: the whole batch leaves the window at once (one wake-up
+                // for a stalled publisher instead of one per ack).
+                let n = batch.len();
+                self.finish(&mut st, n);
+                drop(st);
+                batch.clear();
+                st = self.lock();
+                continue;
+            };
             drop(st);
             while let Some((msg, outcome)) = batch.pop_front() {
                 let result = match outcome {
                     Outcome::Reply(r) => parse_pub_ack(&r),
                     Outcome::Failed(e) => Err(e),
                 };
-                match &self.handler {
-                    Some(h) => {
-                        let _ = catch_unwind(AssertUnwindSafe(|| h(self.handle, msg, result)));
-                    }
-                    None => drop(msg),
-                }
+                let _ = catch_unwind(AssertUnwindSafe(|| h(self.handle, msg, result)));
+                // The slot leaves the window once its handler returned (as in nats.c).
                 let mut s = self.lock();
                 self.finish(&mut s, 1);
                 if s.closed {
@@ -563,6 +581,13 @@ impl Router for Publisher {
         let Some(id) = std::str::from_utf8(token).ok().and_then(|t| t.parse::<u64>().ok()) else { return };
         let mut st = self.lock();
         match st.slots.remove(&id) {
+            Some(Slot::Pending(m)) if self.handler.is_none() => {
+                // Nobody to tell: the message leaves the window here, without waking
+                // the ack thread (the messages are dropped after the lock).
+                self.finish(&mut st, 1);
+                drop(st);
+                drop((m, msg));
+            }
             Some(Slot::Pending(m)) => {
                 st.done.push_back((m, Outcome::Reply(msg)));
                 self.wake_worker(&mut st);

@@ -366,8 +366,9 @@ pub fn update_stream(ctx: &Context, cfg: &StreamConfig) -> JsResult<StreamInfo> 
 struct StreamInfoRequest<'a> {
     #[serde(skip_serializing_if = "is_false")]
     deleted_details: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    subjects_filter: Option<&'a str>,
+    /// "" for none (plain strings in request bodies: see `ListRequest`).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    subjects_filter: &'a str,
     #[serde(skip_serializing_if = "is_zero_i64")]
     offset: i64,
 }
@@ -380,16 +381,16 @@ pub fn stream_info(ctx: &Context, stream: &str) -> JsResult<StreamInfo> {
     let opts = ctx.info_options();
     check_stream_name(stream)?;
     let what = format!("STREAM.INFO.{stream}");
-    let filter = opts.subjects_filter.as_deref().filter(|f| !f.is_empty());
-    if !opts.deleted_details && filter.is_none() {
+    let filter = opts.subjects_filter.clone().unwrap_or_default();
+    if !opts.deleted_details && filter.is_empty() {
         return call(ctx, &what, b"", &[JS_STREAM_NOT_FOUND]);
     }
     let mut subjects = BTreeMap::new();
     let mut offset = 0i64;
     loop {
-        let req = StreamInfoRequest { deleted_details: opts.deleted_details, subjects_filter: filter, offset };
+        let req = StreamInfoRequest { deleted_details: opts.deleted_details, subjects_filter: &filter, offset };
         let PagedStreamInfo { mut info, page } = call(ctx, &what, &to_json(&req)?, &[JS_STREAM_NOT_FOUND])?;
-        if filter.is_none() {
+        if filter.is_empty() {
             return Ok(info);
         }
         let got = std::mem::take(&mut info.state.subjects);
@@ -407,8 +408,8 @@ pub fn stream_info(ctx: &Context, stream: &str) -> JsResult<StreamInfo> {
 /// The purge request body (jsOptions.Stream.Purge).
 #[derive(Serialize)]
 struct PurgeRequest<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filter: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    filter: &'a str,
     #[serde(skip_serializing_if = "is_zero_u64")]
     seq: u64,
     #[serde(skip_serializing_if = "is_zero_u64")]
@@ -433,11 +434,11 @@ pub fn purge_stream(ctx: &Context, stream: &str) -> JsResult<()> {
             format!("Sequence ({}) and Keep ({}) are mutually exclusive", opts.sequence, opts.keep),
         );
     }
-    let filter = opts.subject.as_deref().filter(|s| !s.is_empty());
-    let body = if filter.is_none() && opts.sequence == 0 && opts.keep == 0 {
+    let filter = opts.subject.clone().unwrap_or_default();
+    let body = if filter.is_empty() && opts.sequence == 0 && opts.keep == 0 {
         Vec::new()
     } else {
-        to_json(&PurgeRequest { filter, seq: opts.sequence, keep: opts.keep })?
+        to_json(&PurgeRequest { filter: &filter, seq: opts.sequence, keep: opts.keep })?
     };
     let r: Success = call(ctx, &format!("STREAM.PURGE.{stream}"), &body, &[JS_STREAM_NOT_FOUND, JS_CONSUMER_NOT_FOUND])?;
     if !r.success {

@@ -105,9 +105,6 @@ pub struct SequenceInfo {
     pub consumer_seq: u64,
     #[serde(default)]
     pub stream_seq: u64,
-    /// RFC 3339.
-    #[serde(default)]
-    pub last_active: Option<String>,
 }
 
 /// The part of a consumer info the subscribe calls read.
@@ -117,17 +114,10 @@ pub struct ConsumerInfo {
     pub stream_name: String,
     #[serde(default)]
     pub name: String,
-    /// RFC 3339.
-    #[serde(default)]
-    pub created: String,
     #[serde(default)]
     pub config: Option<ConsumerConfig>,
     #[serde(default)]
     pub delivered: SequenceInfo,
-    #[serde(default)]
-    pub ack_floor: SequenceInfo,
-    #[serde(default)]
-    pub num_waiting: i64,
     #[serde(default)]
     pub num_pending: u64,
     #[serde(default)]
@@ -254,60 +244,9 @@ pub fn rfc3339(ns: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-/// RFC 3339 (as the server writes times) to nanoseconds since the epoch; `None` when
-/// malformed.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse::<i64>().ok() };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut i = 19;
-    let mut nanos = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let frac = &s[start..i];
-        let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
-        nanos = digits.parse().ok()?;
-    }
-    let offset = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        c @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
-            let o = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
-            if *c == b'+' { o } else { -o }
-        }
-        _ => return None,
-    };
-    // Days since the epoch of a civil date (Howard Hinnant's algorithm).
-    let (y2, m2) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let doy = (153 * m2 + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
-    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_round_trips() {
-        for ns in [0, 1_700_000_000_123_456_789, 951_782_400_000_000_000] {
-            assert_eq!(parse_rfc3339(&rfc3339(ns)), Some(ns));
-        }
-        assert_eq!(parse_rfc3339("2024-01-02T03:04:05Z"), Some(1_704_164_645_000_000_000));
-        assert_eq!(parse_rfc3339("2024-01-02T04:04:05.5+01:00"), Some(1_704_164_645_500_000_000));
-        assert_eq!(parse_rfc3339("0001-01-01T00:00:00Z").map(|v| v < 0), None);
-        assert_eq!(parse_rfc3339("garbage"), None);
-    }
 
     #[test]
     fn times_in_rfc3339() {

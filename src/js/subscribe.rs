@@ -552,6 +552,20 @@ fn check_cons_name(name: &str, durable: bool) -> JsResult<()> {
 
 /// `js_Subscribe`, `js_SubscribeSync` and `js_PullSubscribe` (with `pull_durable`).
 pub fn subscribe(ctx: &Context, subject: &str, pull_durable: Option<&str>, mode: Mode, opts: &SubOptions) -> JsResult<Arc<Subscription>> {
+    subscribe_with(ctx, subject, pull_durable, mode, opts, &mut |_| {})
+}
+
+/// [`subscribe`], calling `on_sub` with the core subscription as soon as it exists, before
+/// the consumer is created and messages can flow (the C boundary makes its handle there:
+/// a handler is only called once the handle is known).
+pub fn subscribe_with(
+    ctx: &Context,
+    subject: &str,
+    pull_durable: Option<&str>,
+    mode: Mode,
+    opts: &SubOptions,
+    on_sub: &mut dyn FnMut(&Arc<Subscription>),
+) -> JsResult<Arc<Subscription>> {
     let pull = matches!(mode, Mode::Pull);
     let mut user = opts.config.clone();
     if user.inactive_threshold < 0 {
@@ -717,6 +731,7 @@ pub fn subscribe(ctx: &Context, subject: &str, pull_durable: Option<&str>, mode:
         let on = if pull { format!("{reply_prefix}.*") } else { deliver.clone().unwrap_or_default() };
         let sub = conn.subscribe_with(&on, if pull { None } else { queue }, kind, Some(js.clone() as Arc<dyn SubHooks>))?;
         let _ = js.sub.set(Arc::downgrade(&sub));
+        on_sub(&sub);
         let cleanup = |sub: &Arc<Subscription>| {
             let _ = conn.unsubscribe(sub, None);
             sub.close(natsStatus::NATS_INVALID_SUBSCRIPTION);

@@ -184,15 +184,15 @@ fn consumer_arg(consumer: *const c_char) -> Result<String> {
 // Functions
 
 fn add_or_update(
-    func: &'static str,
+    update: bool,
     ci: *mut *mut jsConsumerInfo,
     js: *mut jsCtx,
     stream: *const c_char,
     cfg: *mut jsConsumerConfig,
     opts: *mut jsOptions,
     err_code: *mut jsErrCodeRaw,
-    update: bool,
 ) -> natsStatus {
+    let func = if update { "js_UpdateConsumer" } else { "js_AddConsumer" };
     guard_js(func, err_code, || {
         let c = c_ref(cfg.cast_const());
         if update && c.is_some_and(|c| c_str_set(c.Durable, "").ok().flatten().is_none()) {
@@ -232,7 +232,7 @@ pub extern "C" fn js_AddConsumer(
     opts: *mut jsOptions,
     errCode: *mut jsErrCodeRaw,
 ) -> natsStatus {
-    add_or_update("js_AddConsumer", ci, js, stream, cfg, opts, errCode, false)
+    add_or_update(false, ci, js, stream, cfg, opts, errCode)
 }
 
 /// Updates a durable consumer with `cfg`: `cfg->Durable` is required
@@ -246,7 +246,7 @@ pub extern "C" fn js_UpdateConsumer(
     opts: *mut jsOptions,
     errCode: *mut jsErrCodeRaw,
 ) -> natsStatus {
-    add_or_update("js_UpdateConsumer", ci, js, stream, cfg, opts, errCode, true)
+    add_or_update(true, ci, js, stream, cfg, opts, errCode)
 }
 
 /// Information about a consumer, to free with `jsConsumerInfo_Destroy`. A missing

@@ -5,7 +5,7 @@ use super::enums::jsErrCodeRaw;
 use super::owned::Builder;
 use super::types_consumer::jsSequencePair;
 use super::types_context::{jsMsgMetaData, jsOptions};
-use crate::ffi::boundary::{guard, invalid_arg, put};
+use crate::ffi::boundary::{guard, guard_val, invalid_arg, put};
 use crate::ffi::msg::{body_arg_mut, natsMsg};
 use crate::js::ack::{ack, AckKind};
 use crate::js::api::JsResult;
@@ -107,4 +107,18 @@ pub extern "C" fn natsMsg_GetMetaData(new_meta: *mut *mut jsMsgMetaData, msg: *m
         put(new_meta, b.finish(out));
         Ok(())
     })
+}
+
+/// The stream sequence of a message got with `js_GetMsg` / `js_GetLastMsg` (0 for NULL and
+/// for other messages, as nats.c).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetSequence(msg: *mut natsMsg) -> u64 {
+    guard_val("natsMsg_GetSequence", 0, || body_arg_mut(msg, "msg").map_or(0, |m| m.js_seq()))
+}
+
+/// The stream time (nanoseconds since the epoch, UTC) of a message got with `js_GetMsg` /
+/// `js_GetLastMsg` (0 for NULL and for other messages, as nats.c).
+#[unsafe(no_mangle)]
+pub extern "C" fn natsMsg_GetTime(msg: *mut natsMsg) -> i64 {
+    guard_val("natsMsg_GetTime", 0, || body_arg_mut(msg, "msg").map_or(0, |m| m.js_time()))
 }

@@ -9,8 +9,8 @@ use super::context::{call_ctx, guard_js};
 use super::convert::c_str_set;
 use super::enums::{jsAckPolicy, jsDeliverPolicy, jsErrCodeRaw, jsReplayPolicy};
 use super::handles::jsCtx;
-use super::owned::{malloc_array, Builder};
-use super::types_consumer::{jsConsumerConfig, jsConsumerInfo, jsConsumerSequenceMismatch, jsSequenceInfo, jsSubOptions};
+use super::owned::malloc_array;
+use super::types_consumer::{jsConsumerConfig, jsConsumerInfo, jsConsumerSequenceMismatch, jsSubOptions};
 use super::types_context::{jsFetchRequest, jsOptions};
 use crate::ffi::boundary::{guard, invalid_arg, put};
 use crate::ffi::connection::{natsConnection, natsMsgHandler};
@@ -19,8 +19,8 @@ use crate::ffi::subscription::natsSubscription;
 use crate::js::ack::{ack, AckKind};
 use crate::js::api::{JsError, JsResult};
 use crate::js::pull::{fetch, FetchRequest};
-use crate::js::sub_consumer::{parse_rfc3339, rfc3339, ConsumerConfig, ConsumerInfo, SequenceInfo};
-use crate::js::subscribe::{subscribe, JsSub, Mode, SubOptions};
+use crate::js::sub_consumer::{rfc3339, ConsumerConfig};
+use crate::js::subscribe::{subscribe_with, JsSub, Mode, SubOptions};
 use crate::msg::Msg;
 use crate::status::natsStatus;
 use crate::sub::MsgHandler;
@@ -133,10 +133,26 @@ fn make_sub(
         None => None,
     };
     let o = sub_options(sub_opts)?;
-    let core = subscribe(&ctx, &subject, durable.as_deref(), mode(ctx.conn().handle()), &o)?;
-    let handle = Box::into_raw(Box::new(natsSubscription { sub: Arc::clone(&core), conn: ctx.conn().clone() }));
-    core.handle.store(handle as usize, std::sync::atomic::Ordering::Release);
-    put(out, handle);
+    // The handle exists before the consumer does (a handler runs only once it is known);
+    // a round that lost a creation race leaves one behind, freed here.
+    let mut handles: Vec<*mut natsSubscription> = Vec::new();
+    let conn = ctx.conn().clone();
+    let r = subscribe_with(&ctx, &subject, durable.as_deref(), mode(conn.handle()), &o, &mut |core| {
+        let h = Box::into_raw(Box::new(natsSubscription { sub: Arc::clone(core), conn: conn.clone() }));
+        core.handle.store(h as usize, std::sync::atomic::Ordering::Release);
+        handles.push(h);
+    });
+    let keep = r.as_ref().ok().map(|core| core.handle());
+    for h in handles {
+        if Some(h as usize) != keep {
+            // SAFETY: made just above, never given out; its subscription was closed and its
+            // delivery stopped by the failed round.
+            let b = unsafe { Box::from_raw(h) };
+            b.sub.handle.store(0, std::sync::atomic::Ordering::Release);
+        }
+    }
+    let core = r?;
+    put(out, core.handle() as *mut natsSubscription);
     Ok(())
 }
 
@@ -333,85 +349,9 @@ pub extern "C" fn natsSubscription_GetConsumerInfo(
             return Err(JsError::new(natsStatus::NATS_INVALID_SUBSCRIPTION, "not a JetStream subscription"));
         };
         let ctx = j.context().with(super::context::call_opts(opts)?.as_ref())?;
-        put(ci, consumer_info_out(&j.consumer_info(Some(&ctx))?));
+        let info = crate::js::consumer::consumer_info(&ctx, &j.stream, &j.consumer())?;
+        put(ci, super::consumer_mgmt::consumer_info_out(&info));
         Ok(())
     })
 }
 
-/// A consumer info as C gets it (one object, freed by `jsConsumerInfo_Destroy`).
-fn consumer_info_out(i: &ConsumerInfo) -> *mut jsConsumerInfo {
-    let b = Builder::new();
-    let seq = |s: &SequenceInfo| jsSequenceInfo {
-        Consumer: s.consumer_seq,
-        Stream: s.stream_seq,
-        Last: s.last_active.as_deref().and_then(parse_rfc3339).unwrap_or(0),
-    };
-    let config = i.config.as_ref().map(|c| consumer_config_out(&b, c));
-    let out = jsConsumerInfo {
-        Stream: b.str(&i.stream_name),
-        Name: b.str(&i.name),
-        Created: parse_rfc3339(&i.created).unwrap_or(0),
-        Config: b.opt_boxed(config),
-        Delivered: seq(&i.delivered),
-        AckFloor: seq(&i.ack_floor),
-        NumAckPending: i.num_ack_pending,
-        NumRedelivered: i.num_redelivered,
-        NumWaiting: i.num_waiting,
-        NumPending: i.num_pending,
-        Cluster: std::ptr::null_mut(),
-        PushBound: i.push_bound,
-    };
-    b.finish(out)
-}
-
-fn consumer_config_out(b: &Builder, c: &ConsumerConfig) -> jsConsumerConfig {
-    let deliver = match c.deliver_policy.as_deref() {
-        Some("last") => jsDeliverPolicy::js_DeliverLast,
-        Some("new") => jsDeliverPolicy::js_DeliverNew,
-        Some("by_start_sequence") => jsDeliverPolicy::js_DeliverByStartSequence,
-        Some("by_start_time") => jsDeliverPolicy::js_DeliverByStartTime,
-        Some("last_per_subject") => jsDeliverPolicy::js_DeliverLastPerSubject,
-        _ => jsDeliverPolicy::js_DeliverAll,
-    };
-    let ack = match c.ack_policy.as_deref() {
-        Some("none") => jsAckPolicy::js_AckNone,
-        Some("all") => jsAckPolicy::js_AckAll,
-        _ => jsAckPolicy::js_AckExplicit,
-    };
-    let replay = match c.replay_policy.as_deref() {
-        Some("original") => jsReplayPolicy::js_ReplayOriginal,
-        _ => jsReplayPolicy::js_ReplayInstant,
-    };
-    let (backoff, backoff_len) = if c.backoff.is_empty() { (std::ptr::null_mut(), 0) } else { b.slice(c.backoff.clone()) };
-    let s = |v: &Option<String>| b.opt_str(v.as_deref()) as *const c_char;
-    jsConsumerConfig {
-        Name: s(&c.name),
-        Durable: s(&c.durable_name),
-        Description: s(&c.description),
-        DeliverPolicy: deliver.into(),
-        OptStartSeq: c.opt_start_seq,
-        OptStartTime: c.opt_start_time.as_deref().and_then(parse_rfc3339).unwrap_or(0),
-        AckPolicy: ack.into(),
-        AckWait: c.ack_wait,
-        MaxDeliver: c.max_deliver,
-        BackOff: backoff,
-        BackOffLen: backoff_len,
-        FilterSubject: s(&c.filter_subject),
-        ReplayPolicy: replay.into(),
-        RateLimit: c.rate_limit_bps,
-        SampleFrequency: s(&c.sample_freq),
-        MaxWaiting: c.max_waiting,
-        MaxAckPending: c.max_ack_pending,
-        FlowControl: c.flow_control,
-        Heartbeat: c.idle_heartbeat,
-        HeadersOnly: c.headers_only,
-        MaxRequestBatch: c.max_batch,
-        MaxRequestExpires: c.max_expires,
-        MaxRequestMaxBytes: c.max_bytes,
-        DeliverSubject: s(&c.deliver_subject),
-        DeliverGroup: s(&c.deliver_group),
-        InactiveThreshold: c.inactive_threshold,
-        Replicas: c.num_replicas,
-        MemoryStorage: c.mem_storage,
-    }
-}
