@@ -156,6 +156,11 @@ struct Loop {
     leftover: Vec<u8>,
     /// Messages of one read for one subscription, delivered together (kept for its capacity).
     batch: Vec<Msg>,
+    /// The last look at the outgoing buffer found it empty (and cleared `wake_pending`), and
+    /// this thread has queued nothing since: until `Shared::wake` asks for it, there is
+    /// nothing to take, so the lock is left alone (it would collide with the caller that a
+    /// PONG just released, costing both threads a sleep and a wake-up).
+    out_idle: bool,
     /// The server sent an error that ends the connection for good (nats.c closes on any
     /// `-ERR` that is not a stale connection, a permission or an authorization error).
     server_closed: bool,
@@ -184,6 +189,7 @@ impl Loop {
             next_ping: Instant::now() + interval,
             leftover: est.leftover,
             batch: Vec::new(),
+            out_idle: false,
             server_closed: false,
         };
         lp.set_limits(est.info.max_payload);
@@ -207,6 +213,7 @@ impl Loop {
         self.leftover = est.leftover;
         self.pending.clear();
         self.pos = 0;
+        self.out_idle = false;
         self.writable = true;
         self.read_ready = true;
         self.blocked_since = None;
@@ -292,6 +299,7 @@ impl Loop {
 
     /// Connected (again): subscriptions first, then what was buffered, then the callback.
     fn after_connect(&mut self, first: bool) {
+        self.out_idle = false;
         let mut subs: Vec<_> = self.shared.subs().values().cloned().collect();
         subs.sort_by_key(|s| s.sid);
         {
@@ -388,8 +396,17 @@ impl Loop {
                 Ok(n) => {
                     let buf = std::mem::take(&mut self.rbuf);
                     let r = self.on_bytes(&buf, n);
+                    let short = n < buf.len();
                     self.rbuf = buf;
                     r?;
+                    // A short read of a TCP socket took all it held, and bytes that arrive
+                    // later raise a new readiness edge: no need to read again just to see
+                    // `WouldBlock` (a system call per PONG or lone message). TLS reads go
+                    // through the session's buffer, so they keep reading until it blocks.
+                    if short && self.transport.is_plain() {
+                        self.read_ready = false;
+                        return Ok(());
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.read_ready = false;
@@ -412,10 +429,14 @@ impl Loop {
             batch: std::mem::take(&mut self.batch),
             msgs: 0,
             bytes: 0,
+            queued: false,
         };
         let r = self.parser.parse(&buf[..n], &mut h);
         h.end_run();
         self.batch = std::mem::take(&mut h.batch);
+        if h.queued {
+            self.out_idle = false;
+        }
         for sub in h.to_wake.drain(..) {
             sub.wake_waiters();
         }
@@ -451,6 +472,9 @@ impl Loop {
                 }
             }
             if self.pos == self.pending.len() {
+                if self.out_idle && !self.shared.out_wanted.swap(false, Ordering::AcqRel) {
+                    return Ok(false);
+                }
                 let mut st = self.shared.lock();
                 let wrote = !self.pending.is_empty();
                 st.written += self.pending.len() as u64;
@@ -465,11 +489,13 @@ impl Loop {
                     st.wake_pending = false;
                     st.in_flight = 0;
                     drop(st);
+                    self.out_idle = true;
                     if waiters {
                         self.shared.cond.notify_all();
                     }
                     return Ok(false);
                 }
+                self.out_idle = false;
                 std::mem::swap(&mut st.out, &mut self.pending);
                 st.in_flight = self.pending.len();
                 drop(st);
@@ -518,6 +544,7 @@ impl Loop {
             if st.pings_out >= self.shared.opts.max_pings_out.max(1) {
                 return Err(Error::new(natsStatus::NATS_STALE_CONNECTION, "stale connection: the server did not answer keepalive PINGs"));
             }
+            self.out_idle = false;
             st.pings_out += 1;
             st.pongs.push_keepalive();
             st.out.extend_from_slice(encoder::PING);
@@ -530,6 +557,7 @@ impl Loop {
     fn drain_before_close(&mut self) {
         let deadline = Instant::now() + Duration::from_millis(self.shared.opts.timeout_ms.max(1) as u64);
         let mut events = Events::with_capacity(4);
+        self.out_idle = false;
         loop {
             {
                 // Close keeps the buffer for us: take it even though `closing` is set.
@@ -575,6 +603,8 @@ struct Handler<'a> {
     /// Messages and payload bytes of the current run (added to the statistics with it).
     msgs: u64,
     bytes: u64,
+    /// Protocol was queued in the outgoing buffer (a PONG).
+    queued: bool,
 }
 
 impl Handler<'_> {
@@ -661,16 +691,18 @@ impl ProtoHandler for Handler<'_> {
         let mut st = self.shared.lock();
         st.out.extend_from_slice(encoder::PONG);
         st.appended += encoder::PONG.len() as u64;
+        self.queued = true;
     }
 
     fn on_pong(&mut self) {
         self.end_run();
+        // Only a flush that sleeps on the condition variable needs the wake-up (a system
+        // call even when nobody waits).
         let released = {
             let mut st = self.shared.lock();
             st.pings_out = 0;
-            st.pongs.on_pong()
+            st.pongs.on_pong() && st.flush_sleepers > 0
         };
-        self.shared.pong_gen.fetch_add(1, std::sync::atomic::Ordering::Release);
         if released {
             self.shared.cond.notify_all();
         }

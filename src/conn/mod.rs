@@ -31,10 +31,6 @@ use crate::sub::{join_unless_current, Kind, Subscription};
 
 use shared::{Shared, State, OUT_BUFFER_LIMIT};
 
-/// How long a lone flush watches for its PONG before it sleeps, and the longest last round
-/// trip for which it does so (see `flush`).
-const FLUSH_SPIN: Duration = Duration::from_micros(100);
-
 /// Connection counters, as `natsStatistics` reports them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnStats {
@@ -385,35 +381,19 @@ impl Connection {
             return Err(Self::closed_error());
         }
         let id = st.pongs.push_flush();
-        let gen = sh.pong_gen.load(Ordering::Acquire);
         let fresh = st.out.is_empty();
         st.out.extend_from_slice(encoder::PING);
         st.appended += encoder::PING.len() as u64;
         if st.push_out(fresh, true) {
             sh.wake();
         }
-        let sent = Instant::now();
-        let last_rtt = Duration::from_nanos(sh.last_rtt_ns.load(Ordering::Relaxed));
-        // Nothing ahead of the PING: it was written here, or (TLS) it alone waits for the loop.
-        let alone = fresh && (st.out.is_empty() || st.out.len() == encoder::PING.len());
-        if alone && st.pongs.len() == 1 && last_rtt <= FLUSH_SPIN {
-            // A lone flush on a fast link (the last round trip took at most FLUSH_SPIN): the
-            // PONG comes back in less time than a sleeping thread takes to be woken, so
-            // watch for it, yielding the CPU, before sleeping on the condition variable.
-            drop(st);
-            let until = Instant::now() + FLUSH_SPIN.min(deadline.saturating_duration_since(Instant::now()));
-            while sh.pong_gen.load(Ordering::Acquire) == gen && Instant::now() < until {
-                std::thread::yield_now();
-            }
-            st = sh.lock();
-        }
+        // The PING left from this thread (or, with TLS, waits for the loop): sleep until the
+        // loop hands over the PONG. Watching for it instead (a spin or yield loop) cost more
+        // CPU than the round trip it saved, and on a busy machine made it slower.
         loop {
             if let Some(status) = st.pongs.take_result(id) {
                 return match status {
-                    natsStatus::NATS_OK => {
-                        sh.last_rtt_ns.store(sent.elapsed().as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
-                        Ok(())
-                    }
+                    natsStatus::NATS_OK => Ok(()),
                     natsStatus::NATS_CONNECTION_CLOSED => {
                         let text = match &st.last_error {
                             Some((_, t)) if !t.as_bytes().is_empty() => {
@@ -431,7 +411,9 @@ impl Connection {
                 st.pongs.abandon(id);
                 return err(natsStatus::NATS_TIMEOUT, "timed out waiting for the PONG of the flush");
             }
+            st.flush_sleepers += 1;
             st = self.wait_progress(st, deadline, closing);
+            st.flush_sleepers -= 1;
         }
     }
 
