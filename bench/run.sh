@@ -135,7 +135,6 @@ if [[ -n "$ONLY" ]]; then
         [[ "${c%%|*}" =~ $ONLY ]] && kept+=("$c")
     done
     CASES=("${kept[@]}")
-    [[ ${#CASES[@]} -gt 0 ]] || die "ONLY='$ONLY' matches no case"
 fi
 
 # ------------------------------------------------------------------ helpers
@@ -255,6 +254,7 @@ if pkg-config --exists libuv; then
         if [[ -z "$ONLY" || "${c%%|*}" =~ $ONLY ]]; then CASES+=("$c"); fi
     done
 fi
+[[ ${#CASES[@]} -gt 0 ]] || die "ONLY='$ONLY' matches no case"
 
 # ------------------------------------------------------------------ server
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rnats-bench.XXXXXX")
