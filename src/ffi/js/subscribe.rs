@@ -355,3 +355,55 @@ pub extern "C" fn natsSubscription_GetConsumerInfo(
     })
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::js::enums::{jsAckPolicy, jsAckPolicyRaw, jsDeliverPolicy, jsDeliverPolicyRaw, jsReplayPolicy, jsReplayPolicyRaw};
+
+    fn json(c: &jsConsumerConfig) -> String {
+        serde_json::to_string(&consumer_config(c).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn subscribe_configs_send_only_what_is_set() {
+        let unset = jsConsumerConfig {
+            DeliverPolicy: jsDeliverPolicyRaw::UNSET,
+            AckPolicy: jsAckPolicyRaw::UNSET,
+            ReplayPolicy: jsReplayPolicyRaw::UNSET,
+            ..Default::default()
+        };
+        assert_eq!(json(&unset), "{}");
+        let name = c"dur";
+        let set = jsConsumerConfig {
+            Durable: name.as_ptr(),
+            DeliverPolicy: jsDeliverPolicy::js_DeliverByStartTime.into(),
+            OptStartTime: 1_626_973_503_123_456_789,
+            AckPolicy: jsAckPolicy::js_AckAll.into(),
+            ReplayPolicy: jsReplayPolicy::js_ReplayOriginal.into(),
+            AckWait: -5,
+            MaxAckPending: 7,
+            ..Default::default()
+        };
+        assert_eq!(
+            json(&set),
+            r#"{"durable_name":"dur","deliver_policy":"by_start_time","opt_start_time":"2021-07-22T17:05:03.123456789Z","ack_policy":"all","ack_wait":-5,"replay_policy":"original","max_ack_pending":7}"#
+        );
+        for (d, s) in [
+            (jsDeliverPolicy::js_DeliverAll, "all"),
+            (jsDeliverPolicy::js_DeliverLast, "last"),
+            (jsDeliverPolicy::js_DeliverNew, "new"),
+            (jsDeliverPolicy::js_DeliverByStartSequence, "by_start_sequence"),
+            (jsDeliverPolicy::js_DeliverLastPerSubject, "last_per_subject"),
+        ] {
+            let c = jsConsumerConfig { DeliverPolicy: d.into(), AckPolicy: jsAckPolicyRaw::UNSET, ReplayPolicy: jsReplayPolicyRaw::UNSET, ..Default::default() };
+            assert_eq!(json(&c), format!(r#"{{"deliver_policy":"{s}"}}"#));
+        }
+        for (a, s) in [(jsAckPolicy::js_AckExplicit, "explicit"), (jsAckPolicy::js_AckNone, "none")] {
+            let c = jsConsumerConfig { DeliverPolicy: jsDeliverPolicyRaw::UNSET, AckPolicy: a.into(), ReplayPolicy: jsReplayPolicy::js_ReplayInstant.into(), ..Default::default() };
+            assert_eq!(json(&c), format!(r#"{{"ack_policy":"{s}","replay_policy":"instant"}}"#));
+        }
+        let bad = jsConsumerConfig { DeliverPolicy: jsDeliverPolicyRaw(-2), ..unset };
+        assert_eq!(consumer_config(&bad).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
+    }
+}
