@@ -5,9 +5,10 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
+use super::consumer_mgmt::{ack_of, deliver_of, replay_of};
 use super::context::{call_ctx, guard_js};
 use super::convert::c_str_set;
-use super::enums::{jsAckPolicy, jsDeliverPolicy, jsErrCodeRaw, jsReplayPolicy};
+use super::enums::jsErrCodeRaw;
 use super::handles::jsCtx;
 use super::owned::malloc_array;
 use super::types_consumer::{jsConsumerConfig, jsConsumerInfo, jsConsumerSequenceMismatch, jsSubOptions};
@@ -19,7 +20,8 @@ use crate::ffi::subscription::natsSubscription;
 use crate::js::ack::{ack, AckKind};
 use crate::js::api::{JsError, JsResult};
 use crate::js::pull::{fetch, FetchRequest};
-use crate::js::sub_consumer::{rfc3339, ConsumerConfig};
+use crate::js::rfc3339;
+use crate::js::sub_consumer::ConsumerConfig;
 use crate::js::subscribe::{subscribe_with, JsSub, Mode, SubOptions};
 use crate::msg::Msg;
 use crate::status::natsStatus;
@@ -36,46 +38,20 @@ fn set(p: *const c_char, what: &str) -> JsResult<Option<String>> {
 /// A consumer configuration from C; -1 policies (as `jsSubOptions_Init` leaves them) are
 /// "not set".
 pub(crate) fn consumer_config(c: &jsConsumerConfig) -> JsResult<ConsumerConfig> {
-    let deliver = match c.DeliverPolicy.0 {
-        -1 => None,
-        _ => Some(match c.DeliverPolicy.get()? {
-            jsDeliverPolicy::js_DeliverAll => "all",
-            jsDeliverPolicy::js_DeliverLast => "last",
-            jsDeliverPolicy::js_DeliverNew => "new",
-            jsDeliverPolicy::js_DeliverByStartSequence => "by_start_sequence",
-            jsDeliverPolicy::js_DeliverByStartTime => "by_start_time",
-            jsDeliverPolicy::js_DeliverLastPerSubject => "last_per_subject",
-        }),
-    };
-    let ack = match c.AckPolicy.0 {
-        -1 => None,
-        _ => Some(match c.AckPolicy.get()? {
-            jsAckPolicy::js_AckExplicit => "explicit",
-            jsAckPolicy::js_AckNone => "none",
-            jsAckPolicy::js_AckAll => "all",
-        }),
-    };
-    let replay = match c.ReplayPolicy.0 {
-        -1 => None,
-        _ => Some(match c.ReplayPolicy.get()? {
-            jsReplayPolicy::js_ReplayInstant => "instant",
-            jsReplayPolicy::js_ReplayOriginal => "original",
-        }),
-    };
     let backoff = super::convert::c_slice(c.BackOff as *const i64, c.BackOffLen, "jsConsumerConfig.BackOff")?.to_vec();
     Ok(ConsumerConfig {
         name: set(c.Name, "jsConsumerConfig.Name")?,
         durable_name: set(c.Durable, "jsConsumerConfig.Durable")?,
         description: set(c.Description, "jsConsumerConfig.Description")?,
-        deliver_policy: deliver.map(str::to_string),
+        deliver_policy: c.DeliverPolicy.get_opt()?.map(deliver_of),
         opt_start_seq: c.OptStartSeq,
-        opt_start_time: (c.OptStartTime > 0).then(|| rfc3339(c.OptStartTime)),
-        ack_policy: ack.map(str::to_string),
+        opt_start_time: (c.OptStartTime > 0).then(|| rfc3339::format(c.OptStartTime)),
+        ack_policy: c.AckPolicy.get_opt()?.map(ack_of),
         ack_wait: c.AckWait,
         max_deliver: c.MaxDeliver,
         backoff,
         filter_subject: set(c.FilterSubject, "jsConsumerConfig.FilterSubject")?,
-        replay_policy: replay.map(str::to_string),
+        replay_policy: c.ReplayPolicy.get_opt()?.map(replay_of),
         rate_limit_bps: c.RateLimit,
         sample_freq: set(c.SampleFrequency, "jsConsumerConfig.SampleFrequency")?,
         max_waiting: c.MaxWaiting,
