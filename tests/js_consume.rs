@@ -13,6 +13,7 @@ use nats::conn::Connection;
 use nats::js::ack::{ack, AckKind};
 use nats::js::meta;
 use nats::js::pull::{fetch, FetchRequest};
+use nats::js::consumer::{AckPolicy, DeliverPolicy};
 use nats::js::sub_consumer::{self as cons, ConsumerConfig};
 use nats::js::subscribe::{subscribe, JsSub, Mode, SubOptions};
 use nats::js::{Context, ContextOptions};
@@ -197,7 +198,7 @@ fn bad_subscribe_arguments() {
     };
     assert_eq!(st("b.x", None, Mode::Pull, ordered(|_| {})).status(), natsStatus::NATS_INVALID_ARG);
     assert_eq!(st("b.x", None, Mode::Sync, ordered(|o| o.config.durable_name = Some("d".into()))).status(), natsStatus::NATS_INVALID_ARG);
-    assert_eq!(st("b.x", None, Mode::Sync, ordered(|o| o.config.ack_policy = Some("all".into()))).status(), natsStatus::NATS_INVALID_ARG);
+    assert_eq!(st("b.x", None, Mode::Sync, ordered(|o| o.config.ack_policy = Some(AckPolicy::All))).status(), natsStatus::NATS_INVALID_ARG);
     assert_eq!(st("b.x", None, Mode::Sync, ordered(|o| o.queue = Some("q".into()))).status(), natsStatus::NATS_INVALID_ARG);
     let q = SubOptions { queue: Some("q".into()), config: ConsumerConfig { idle_heartbeat: 1_000_000_000, ..Default::default() }, ..Default::default() };
     assert_eq!(st("b.x", None, Mode::Sync, q).status(), natsStatus::NATS_INVALID_ARG);
@@ -242,7 +243,7 @@ fn push_sync_ephemeral_and_durable_bind() {
     let cfg = ConsumerConfig {
         durable_name: Some("pushd".into()),
         deliver_subject: Some(c.new_inbox()),
-        ack_policy: Some("explicit".into()),
+        ack_policy: Some(AckPolicy::Explicit),
         ..Default::default()
     };
     cons::create(&ctx, "P", &cfg).unwrap();
@@ -315,7 +316,7 @@ fn push_async_with_flow_control_and_heartbeats_and_queue() {
 
     // A queue group: two members share the messages.
     let (s1, s2) = (Arc::new(Mutex::new(Vec::new())), Arc::new(Mutex::new(Vec::new())));
-    let q = SubOptions { queue: Some("grp".into()), config: ConsumerConfig { deliver_policy: Some("new".into()), ..Default::default() }, ..Default::default() };
+    let q = SubOptions { queue: Some("grp".into()), config: ConsumerConfig { deliver_policy: Some(DeliverPolicy::New), ..Default::default() }, ..Default::default() };
     let m1 = subscribe(&ctx, "a", None, counting_handler(Arc::clone(&s1)), &q).unwrap();
     let m2 = subscribe(&ctx, "a", None, counting_handler(Arc::clone(&s2)), &q).unwrap();
     m1.handle.store(1, Ordering::Release);

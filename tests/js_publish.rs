@@ -3,45 +3,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::js::{JsServer, TempDir};
 use common::Server;
 use nats::conn::Connection;
 use nats::js::{Context, ContextOptions, JsError, PubAck, PubOptions, PublishAsyncOptions};
 use nats::msg::Msg;
 use nats::options::Options;
 use nats::status::natsStatus;
-
-/// A storage directory for one server, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!("rnats-jspub-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn js_server() -> (Server, TempDir) {
-    let dir = TempDir::new();
-    let srv = Server::start(&["-js", "-sd", dir.path()]);
-    (srv, dir)
-}
 
 fn connect(url: &str) -> Connection {
     let mut o = Options::default();
@@ -72,7 +44,7 @@ fn opts() -> PubOptions {
 
 #[test]
 fn sync_publish_returns_the_ack() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, Default::default());
     add_stream(&js, "ORDERS", &["orders.*"], "memory");
@@ -88,7 +60,7 @@ fn sync_publish_returns_the_ack() {
 
 #[test]
 fn msg_id_deduplicates() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, Default::default());
     add_stream(&js, "D", &["d"], "memory");
@@ -114,7 +86,7 @@ fn expect_err(r: Result<PubAck, JsError>, code: u16) {
 
 #[test]
 fn expectations_pass_and_fail_with_the_servers_code() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, Default::default());
     add_stream(&js, "E", &["e.*"], "memory");
@@ -147,7 +119,7 @@ fn expectations_pass_and_fail_with_the_servers_code() {
 
 #[test]
 fn no_stream_fails_at_once_with_no_responders() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, Default::default());
     let t = Instant::now();
@@ -160,7 +132,7 @@ fn no_stream_fails_at_once_with_no_responders() {
 
 #[test]
 fn bad_arguments() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, Default::default());
     assert_eq!(js.publish("", b"x", None).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
@@ -214,7 +186,7 @@ fn recording(seen: &Arc<Seen>) -> nats::js::AckHandler {
 
 #[test]
 fn async_handlers_run_once_per_message_off_the_event_loop() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let seen = Arc::new(Seen::default());
     let js = context(&c, PublishAsyncOptions { max_pending: 64, handler: Some(recording(&seen)), ..Default::default() });
@@ -250,7 +222,7 @@ fn async_handlers_run_once_per_message_off_the_event_loop() {
 
 #[test]
 fn async_window_stalls_then_fails_with_timeout() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     // A handler that holds the window shut until released.
     let gate = Arc::new(Mutex::new(()));
@@ -291,7 +263,7 @@ fn async_window_stalls_then_fails_with_timeout() {
 #[test]
 fn async_max_wait_times_out_each_message_once() {
     // A subscriber that never answers stands in for a stream that does not ack.
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let silent = c.subscribe_sync("quiet", None).unwrap();
     c.flush(1000).unwrap();
@@ -312,7 +284,7 @@ fn async_max_wait_times_out_each_message_once() {
 
 #[test]
 fn pending_list_hands_back_unacknowledged_messages() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let _silent = c.subscribe_sync("quiet.*", None).unwrap();
     c.flush(1000).unwrap();
@@ -334,7 +306,7 @@ fn pending_list_hands_back_unacknowledged_messages() {
 
 #[test]
 fn destroy_drops_in_flight_messages_and_stops_handlers() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let _silent = c.subscribe_sync("quiet", None).unwrap();
     c.flush(1000).unwrap();
@@ -354,7 +326,7 @@ fn destroy_drops_in_flight_messages_and_stops_handlers() {
 
 #[test]
 fn async_memory_follows_the_window() {
-    let (srv, _d) = js_server();
+    let srv = JsServer::start();
     let c = connect(&srv.url());
     let js = context(&c, PublishAsyncOptions { max_pending: 100, stall_wait_ms: 5000, ..Default::default() });
     add_stream(&js, "M", &["m"], "memory");
@@ -372,8 +344,8 @@ fn async_memory_follows_the_window() {
 
 #[test]
 fn server_restart_mid_async_publish_reports_every_message() {
-    let dir = TempDir::new();
-    let args = ["-js", "-sd", dir.path()];
+    let dir = TempDir::new("jspub");
+    let args = ["-js", "-sd", dir.path().to_str().unwrap()];
     let srv = Server::start(&args);
     let port = srv.port;
     let mut o = Options::default();

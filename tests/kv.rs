@@ -5,36 +5,13 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::js::{js_server_in, TempDir};
 use common::{free_port, Server};
 use nats::conn::Connection;
 use nats::js::{Context, ContextOptions};
 use nats::kv::{BucketConfig, Operation, PurgeOptions, StorageType, Store, WatchOptions};
 use nats::options::Options;
 use nats::status::natsStatus;
-
-/// A unique scratch directory, removed on drop.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("rnats-kv-{tag}-{}-{}", std::process::id(), nuid::next()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn js_server(dir: &TempDir) -> Server {
-    Server::start(&["-js", "-sd", dir.path()])
-}
 
 fn connect(url: &str, reconnect: bool) -> Connection {
     let mut o = Options::default();
@@ -58,7 +35,7 @@ fn bucket(ctx: &Context, name: &str, history: u8) -> Store {
 #[test]
 fn put_get_update_create_delete_purge() {
     let dir = TempDir::new("basic");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     let kv = bucket(&ctx, "basic", 10);
@@ -142,7 +119,7 @@ fn put_get_update_create_delete_purge() {
 #[test]
 fn values_binary_empty_and_size_limit() {
     let dir = TempDir::new("values");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     let kv = Store::create(&ctx, &BucketConfig { bucket: "vals".into(), max_value_size: 1024, storage: StorageType::Memory, ..Default::default() })
@@ -170,7 +147,7 @@ fn values_binary_empty_and_size_limit() {
 #[test]
 fn invalid_names_and_missing_buckets() {
     let dir = TempDir::new("names");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     for bad in ["", "a.b", "a b", "a*", ">"] {
@@ -208,7 +185,7 @@ fn invalid_names_and_missing_buckets() {
 #[test]
 fn without_direct_get_reads_go_through_stream_msg_get() {
     let dir = TempDir::new("nodirect");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     ctx.request_ok::<serde_json::Value>(
@@ -234,7 +211,7 @@ fn without_direct_get_reads_go_through_stream_msg_get() {
 #[test]
 fn watchers() {
     let dir = TempDir::new("watch");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     let kv = bucket(&ctx, "w", 5);
@@ -311,7 +288,7 @@ fn watchers() {
 #[test]
 fn many_updates_arrive_in_order_with_flow_control() {
     let dir = TempDir::new("many");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     // History 64 keeps every revision (60 per key), so even a recreated consumer must give
@@ -342,7 +319,7 @@ fn many_updates_arrive_in_order_with_flow_control() {
 #[test]
 fn purge_deletes_removes_old_markers() {
     let dir = TempDir::new("pd");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     let kv = bucket(&ctx, "pd", 5);
@@ -369,7 +346,7 @@ fn purge_deletes_removes_old_markers() {
 fn spawn_on(port: u16, dir: &TempDir) -> Child {
     let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
     let child = Command::new(bin)
-        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd", dir.path()])
+        .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd", dir.path().to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -441,7 +418,7 @@ fn watcher_survives_a_server_restart_without_gap_or_duplicate() {
 #[test]
 fn watcher_recovers_when_its_consumer_is_deleted() {
     let dir = TempDir::new("cdel");
-    let srv = js_server(&dir);
+    let srv = js_server_in(&dir);
     let c = connect(&srv.url(), false);
     let ctx = ctx(&c);
     // History 5: the revisions written meanwhile are all kept (with 1, the new consumer

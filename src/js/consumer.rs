@@ -70,6 +70,41 @@ pub enum ReplayPolicy {
     Original,
 }
 
+impl DeliverPolicy {
+    /// The policy's name in the server's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliverPolicy::All => "all",
+            DeliverPolicy::Last => "last",
+            DeliverPolicy::New => "new",
+            DeliverPolicy::ByStartSequence => "by_start_sequence",
+            DeliverPolicy::ByStartTime => "by_start_time",
+            DeliverPolicy::LastPerSubject => "last_per_subject",
+        }
+    }
+}
+
+impl AckPolicy {
+    /// The policy's name in the server's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckPolicy::Explicit => "explicit",
+            AckPolicy::None => "none",
+            AckPolicy::All => "all",
+        }
+    }
+}
+
+impl ReplayPolicy {
+    /// The policy's name in the server's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplayPolicy::Instant => "instant",
+            ReplayPolicy::Original => "original",
+        }
+    }
+}
+
 /// A consumer's configuration (`jsConsumerConfig`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -359,6 +394,15 @@ mod tests {
         assert_eq!(v, expect);
         let back: ConsumerConfig = serde_json::from_value(v).unwrap();
         assert_eq!(back, cfg);
+        for p in [DeliverPolicy::All, DeliverPolicy::Last, DeliverPolicy::New, DeliverPolicy::ByStartSequence, DeliverPolicy::ByStartTime, DeliverPolicy::LastPerSubject] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for p in [AckPolicy::Explicit, AckPolicy::None, AckPolicy::All] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for p in [ReplayPolicy::Instant, ReplayPolicy::Original] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::api::{js_err, ApiError, JsError, JsResult};
+use super::consumer::{AckPolicy, DeliverPolicy, ReplayPolicy};
 use super::context::Context;
 use crate::status::natsStatus;
 
@@ -39,18 +40,17 @@ pub struct ConsumerConfig {
     pub durable_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// "all", "last", "new", "by_start_sequence", "by_start_time", "last_per_subject"
-    /// (`None`: not set).
+    /// `None`: not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deliver_policy: Option<String>,
+    pub deliver_policy: Option<DeliverPolicy>,
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub opt_start_seq: u64,
     /// RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opt_start_time: Option<String>,
-    /// "none", "all", "explicit" (`None`: not set).
+    /// `None`: not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ack_policy: Option<String>,
+    pub ack_policy: Option<AckPolicy>,
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub ack_wait: i64,
     #[serde(default, skip_serializing_if = "is_zero_i64")]
@@ -61,9 +61,9 @@ pub struct ConsumerConfig {
     pub filter_subject: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filter_subjects: Vec<String>,
-    /// "instant", "original" (`None`: not set).
+    /// `None`: not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replay_policy: Option<String>,
+    pub replay_policy: Option<ReplayPolicy>,
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub rate_limit_bps: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -225,35 +225,9 @@ pub fn stream_by_subject(ctx: &Context, subject: &str) -> JsResult<String> {
     }
 }
 
-/// Nanoseconds since the epoch as RFC 3339 (UTC), for `opt_start_time`.
-pub fn rfc3339(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
-    let nanos = ns.rem_euclid(1_000_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_in_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(rfc3339(1_700_000_000_123_456_789), "2023-11-14T22:13:20.123456789Z");
-        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000000000Z");
-    }
 
     #[test]
     fn names() {
@@ -265,7 +239,7 @@ mod tests {
 
     #[test]
     fn configs_leave_out_what_is_not_set() {
-        let c = ConsumerConfig { ack_policy: Some("explicit".into()), deliver_subject: Some("_INBOX.x".into()), ..Default::default() };
+        let c = ConsumerConfig { ack_policy: Some(AckPolicy::Explicit), deliver_subject: Some("_INBOX.x".into()), ..Default::default() };
         assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"ack_policy":"explicit","deliver_subject":"_INBOX.x"}"#);
     }
 }

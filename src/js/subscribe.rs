@@ -18,6 +18,7 @@ use super::ack::AckContext;
 use super::api::{js_err, JsError, JsResult};
 use super::context::Context;
 use super::meta;
+use super::consumer::{AckPolicy, DeliverPolicy, ReplayPolicy};
 use super::sub_consumer::{self as cons, ConsumerConfig, ConsumerInfo};
 use crate::msg::Msg;
 use crate::status::natsStatus;
@@ -247,7 +248,7 @@ impl JsSub {
         let mut cfg = self.ordered_cfg.clone().unwrap_or_default();
         cfg.name = Some(name.clone());
         cfg.deliver_subject = Some(deliver.to_string());
-        cfg.deliver_policy = Some("by_start_sequence".into());
+        cfg.deliver_policy = Some(DeliverPolicy::ByStartSequence);
         cfg.opt_start_seq = from.max(1);
         cfg.opt_start_time = None;
         cons::create(&self.ctx, &self.stream, &cfg)?;
@@ -434,6 +435,7 @@ fn check_config(s: &ConsumerConfig, u: &ConsumerConfig) -> JsResult<()> {
         !is_empty(u) && (is_empty(s) || u != s)
     }
     let show = |v: &Option<String>| format!("'{}'", v.as_deref().unwrap_or(""));
+    let pol = |v: Option<&str>| format!("'{}'", v.unwrap_or(""));
     if differ(&u.durable_name, &s.durable_name) {
         return cfg_err("durable", show(&u.durable_name), show(&s.durable_name));
     }
@@ -441,13 +443,13 @@ fn check_config(s: &ConsumerConfig, u: &ConsumerConfig) -> JsResult<()> {
         return cfg_err("description", show(&u.description), show(&s.description));
     }
     if u.deliver_policy.is_some() && u.deliver_policy != s.deliver_policy {
-        return cfg_err("deliver policy", show(&u.deliver_policy), show(&s.deliver_policy));
+        return cfg_err("deliver policy", pol(u.deliver_policy.map(DeliverPolicy::as_str)), pol(s.deliver_policy.map(DeliverPolicy::as_str)));
     }
     if u.opt_start_seq > 0 && u.opt_start_seq != s.opt_start_seq {
         return cfg_err("optional start sequence", u.opt_start_seq, s.opt_start_seq);
     }
     if u.ack_policy.is_some() && u.ack_policy != s.ack_policy {
-        return cfg_err("ack policy", show(&u.ack_policy), show(&s.ack_policy));
+        return cfg_err("ack policy", pol(u.ack_policy.map(AckPolicy::as_str)), pol(s.ack_policy.map(AckPolicy::as_str)));
     }
     let nums: [(&str, i64, i64); 8] = [
         ("ack wait", u.ack_wait, s.ack_wait),
@@ -465,7 +467,7 @@ fn check_config(s: &ConsumerConfig, u: &ConsumerConfig) -> JsResult<()> {
         }
     }
     if u.replay_policy.is_some() && u.replay_policy != s.replay_policy {
-        return cfg_err("replay policy", show(&u.replay_policy), show(&s.replay_policy));
+        return cfg_err("replay policy", pol(u.replay_policy.map(ReplayPolicy::as_str)), pol(s.replay_policy.map(ReplayPolicy::as_str)));
     }
     if u.rate_limit_bps > 0 && u.rate_limit_bps != s.rate_limit_bps {
         return cfg_err("rate limit", u.rate_limit_bps, s.rate_limit_bps);
@@ -575,10 +577,10 @@ pub fn subscribe_with(
         ));
     }
     if user.opt_start_seq > 0 {
-        user.deliver_policy = Some("by_start_sequence".into());
+        user.deliver_policy = Some(DeliverPolicy::ByStartSequence);
     }
     if user.opt_start_time.is_some() {
-        user.deliver_policy = Some("by_start_time".into());
+        user.deliver_policy = Some(DeliverPolicy::ByStartTime);
     }
     let queue = opts.queue.as_deref().filter(|q| !q.is_empty());
     let mut stream = opts.stream.clone().filter(|s| !s.is_empty());
@@ -651,7 +653,7 @@ pub fn subscribe_with(
         }
     }
     let is_async = matches!(mode, Mode::Async { .. });
-    let ack_none = opts.ordered || user.ack_policy.as_deref() == Some("none");
+    let ack_none = opts.ordered || user.ack_policy == Some(AckPolicy::None);
     let auto_ack = is_async && !opts.manual_ack && !ack_none;
     let make = match mode {
         Mode::Async { make } => Some(make),
@@ -675,15 +677,15 @@ pub fn subscribe_with(
                 let mut cfg = user.clone();
                 // What nats.c sends for policies left unset (the server's zero value for
                 // the ack policy would be "none").
-                cfg.ack_policy.get_or_insert_with(|| "explicit".into());
-                cfg.deliver_policy.get_or_insert_with(|| "all".into());
-                cfg.replay_policy.get_or_insert_with(|| "instant".into());
+                cfg.ack_policy.get_or_insert(AckPolicy::Explicit);
+                cfg.deliver_policy.get_or_insert(DeliverPolicy::All);
+                cfg.replay_policy.get_or_insert(ReplayPolicy::Instant);
                 let deliver = (!pull).then(|| conn.new_inbox());
                 cfg.deliver_subject = deliver.clone();
                 cfg.filter_subject = (!subject.is_empty()).then(|| subject.to_string());
                 if opts.ordered {
                     cfg.flow_control = true;
-                    cfg.ack_policy = Some("none".into());
+                    cfg.ack_policy = Some(AckPolicy::None);
                     cfg.max_deliver = 1;
                     cfg.ack_wait = 24 * 3600 * 1_000_000_000;
                     if cfg.idle_heartbeat <= 0 {

@@ -1,31 +1,25 @@
 //! JetStream test helpers: a nats-server with JetStream in its own store directory.
 
 use super::Server;
+pub use super::security::TempDir;
 
 /// A JetStream-enabled server and its store directory (removed on drop).
 pub struct JsServer {
     // Dropped in this order: the server stops before its directory goes.
     pub server: Server,
-    _dir: StoreDir,
+    _dir: TempDir,
 }
 
-struct StoreDir(std::path::PathBuf);
-
-impl Drop for StoreDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A JetStream-enabled server storing in `dir` (which outlives it, e.g. across restarts).
+pub fn js_server_in(dir: &TempDir) -> Server {
+    Server::start(&["-js", "-sd", dir.path().to_str().unwrap()])
 }
 
 impl JsServer {
     pub fn start() -> JsServer {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("rnats-js-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("store dir");
-        let server = Server::start(&["-js", "-sd", dir.to_str().unwrap()]);
-        JsServer { server, _dir: StoreDir(dir) }
+        let dir = TempDir::new("js");
+        let server = js_server_in(&dir);
+        JsServer { server, _dir: dir }
     }
 
     pub fn url(&self) -> String {

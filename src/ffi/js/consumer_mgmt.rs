@@ -20,39 +20,42 @@ use crate::status::{natsStatus, Result};
 // ---------------------------------------------------------------------------------------
 // C -> core. nats.c takes a negative policy (jsConsumerConfig_Init's -1) as the default.
 
-fn deliver_in(p: jsDeliverPolicyRaw) -> Result<core::DeliverPolicy> {
-    if p.0 < 0 {
-        return Ok(core::DeliverPolicy::All);
-    }
-    Ok(match p.get()? {
+pub(crate) fn deliver_of(p: jsDeliverPolicy) -> core::DeliverPolicy {
+    match p {
         jsDeliverPolicy::js_DeliverAll => core::DeliverPolicy::All,
         jsDeliverPolicy::js_DeliverLast => core::DeliverPolicy::Last,
         jsDeliverPolicy::js_DeliverNew => core::DeliverPolicy::New,
         jsDeliverPolicy::js_DeliverByStartSequence => core::DeliverPolicy::ByStartSequence,
         jsDeliverPolicy::js_DeliverByStartTime => core::DeliverPolicy::ByStartTime,
         jsDeliverPolicy::js_DeliverLastPerSubject => core::DeliverPolicy::LastPerSubject,
-    })
+    }
 }
 
-fn ack_in(p: jsAckPolicyRaw) -> Result<core::AckPolicy> {
-    if p.0 < 0 {
-        return Ok(core::AckPolicy::Explicit);
-    }
-    Ok(match p.get()? {
+pub(crate) fn ack_of(p: jsAckPolicy) -> core::AckPolicy {
+    match p {
         jsAckPolicy::js_AckExplicit => core::AckPolicy::Explicit,
         jsAckPolicy::js_AckNone => core::AckPolicy::None,
         jsAckPolicy::js_AckAll => core::AckPolicy::All,
-    })
+    }
+}
+
+pub(crate) fn replay_of(p: jsReplayPolicy) -> core::ReplayPolicy {
+    match p {
+        jsReplayPolicy::js_ReplayInstant => core::ReplayPolicy::Instant,
+        jsReplayPolicy::js_ReplayOriginal => core::ReplayPolicy::Original,
+    }
+}
+
+fn deliver_in(p: jsDeliverPolicyRaw) -> Result<core::DeliverPolicy> {
+    Ok(if p.0 < 0 { core::DeliverPolicy::All } else { deliver_of(p.get()?) })
+}
+
+fn ack_in(p: jsAckPolicyRaw) -> Result<core::AckPolicy> {
+    Ok(if p.0 < 0 { core::AckPolicy::Explicit } else { ack_of(p.get()?) })
 }
 
 fn replay_in(p: jsReplayPolicyRaw) -> Result<core::ReplayPolicy> {
-    if p.0 < 0 {
-        return Ok(core::ReplayPolicy::Instant);
-    }
-    Ok(match p.get()? {
-        jsReplayPolicy::js_ReplayInstant => core::ReplayPolicy::Instant,
-        jsReplayPolicy::js_ReplayOriginal => core::ReplayPolicy::Original,
-    })
+    Ok(if p.0 < 0 { core::ReplayPolicy::Instant } else { replay_of(p.get()?) })
 }
 
 fn s(p: *const c_char, what: &str) -> Result<String> {

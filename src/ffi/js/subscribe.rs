@@ -5,9 +5,10 @@
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
+use super::consumer_mgmt::{ack_of, deliver_of, replay_of};
 use super::context::{call_ctx, guard_js};
 use super::convert::c_str_set;
-use super::enums::{jsAckPolicy, jsDeliverPolicy, jsErrCodeRaw, jsReplayPolicy};
+use super::enums::jsErrCodeRaw;
 use super::handles::jsCtx;
 use super::owned::malloc_array;
 use super::types_consumer::{jsConsumerConfig, jsConsumerInfo, jsConsumerSequenceMismatch, jsSubOptions};
@@ -19,7 +20,8 @@ use crate::ffi::subscription::natsSubscription;
 use crate::js::ack::{ack, AckKind};
 use crate::js::api::{JsError, JsResult};
 use crate::js::pull::{fetch, FetchRequest};
-use crate::js::sub_consumer::{rfc3339, ConsumerConfig};
+use crate::js::rfc3339;
+use crate::js::sub_consumer::ConsumerConfig;
 use crate::js::subscribe::{subscribe_with, JsSub, Mode, SubOptions};
 use crate::msg::Msg;
 use crate::status::natsStatus;
@@ -36,46 +38,20 @@ fn set(p: *const c_char, what: &str) -> JsResult<Option<String>> {
 /// A consumer configuration from C; -1 policies (as `jsSubOptions_Init` leaves them) are
 /// "not set".
 pub(crate) fn consumer_config(c: &jsConsumerConfig) -> JsResult<ConsumerConfig> {
-    let deliver = match c.DeliverPolicy.0 {
-        -1 => None,
-        _ => Some(match c.DeliverPolicy.get()? {
-            jsDeliverPolicy::js_DeliverAll => "all",
-            jsDeliverPolicy::js_DeliverLast => "last",
-            jsDeliverPolicy::js_DeliverNew => "new",
-            jsDeliverPolicy::js_DeliverByStartSequence => "by_start_sequence",
-            jsDeliverPolicy::js_DeliverByStartTime => "by_start_time",
-            jsDeliverPolicy::js_DeliverLastPerSubject => "last_per_subject",
-        }),
-    };
-    let ack = match c.AckPolicy.0 {
-        -1 => None,
-        _ => Some(match c.AckPolicy.get()? {
-            jsAckPolicy::js_AckExplicit => "explicit",
-            jsAckPolicy::js_AckNone => "none",
-            jsAckPolicy::js_AckAll => "all",
-        }),
-    };
-    let replay = match c.ReplayPolicy.0 {
-        -1 => None,
-        _ => Some(match c.ReplayPolicy.get()? {
-            jsReplayPolicy::js_ReplayInstant => "instant",
-            jsReplayPolicy::js_ReplayOriginal => "original",
-        }),
-    };
     let backoff = super::convert::c_slice(c.BackOff as *const i64, c.BackOffLen, "jsConsumerConfig.BackOff")?.to_vec();
     Ok(ConsumerConfig {
         name: set(c.Name, "jsConsumerConfig.Name")?,
         durable_name: set(c.Durable, "jsConsumerConfig.Durable")?,
         description: set(c.Description, "jsConsumerConfig.Description")?,
-        deliver_policy: deliver.map(str::to_string),
+        deliver_policy: c.DeliverPolicy.get_opt()?.map(deliver_of),
         opt_start_seq: c.OptStartSeq,
-        opt_start_time: (c.OptStartTime > 0).then(|| rfc3339(c.OptStartTime)),
-        ack_policy: ack.map(str::to_string),
+        opt_start_time: (c.OptStartTime > 0).then(|| rfc3339::format(c.OptStartTime)),
+        ack_policy: c.AckPolicy.get_opt()?.map(ack_of),
         ack_wait: c.AckWait,
         max_deliver: c.MaxDeliver,
         backoff,
         filter_subject: set(c.FilterSubject, "jsConsumerConfig.FilterSubject")?,
-        replay_policy: replay.map(str::to_string),
+        replay_policy: c.ReplayPolicy.get_opt()?.map(replay_of),
         rate_limit_bps: c.RateLimit,
         sample_freq: set(c.SampleFrequency, "jsConsumerConfig.SampleFrequency")?,
         max_waiting: c.MaxWaiting,
@@ -355,3 +331,55 @@ pub extern "C" fn natsSubscription_GetConsumerInfo(
     })
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::js::enums::{jsAckPolicy, jsAckPolicyRaw, jsDeliverPolicy, jsDeliverPolicyRaw, jsReplayPolicy, jsReplayPolicyRaw};
+
+    fn json(c: &jsConsumerConfig) -> String {
+        serde_json::to_string(&consumer_config(c).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn subscribe_configs_send_only_what_is_set() {
+        let unset = jsConsumerConfig {
+            DeliverPolicy: jsDeliverPolicyRaw::UNSET,
+            AckPolicy: jsAckPolicyRaw::UNSET,
+            ReplayPolicy: jsReplayPolicyRaw::UNSET,
+            ..Default::default()
+        };
+        assert_eq!(json(&unset), "{}");
+        let name = c"dur";
+        let set = jsConsumerConfig {
+            Durable: name.as_ptr(),
+            DeliverPolicy: jsDeliverPolicy::js_DeliverByStartTime.into(),
+            OptStartTime: 1_626_973_503_123_456_789,
+            AckPolicy: jsAckPolicy::js_AckAll.into(),
+            ReplayPolicy: jsReplayPolicy::js_ReplayOriginal.into(),
+            AckWait: -5,
+            MaxAckPending: 7,
+            ..Default::default()
+        };
+        assert_eq!(
+            json(&set),
+            r#"{"durable_name":"dur","deliver_policy":"by_start_time","opt_start_time":"2021-07-22T17:05:03.123456789Z","ack_policy":"all","ack_wait":-5,"replay_policy":"original","max_ack_pending":7}"#
+        );
+        for (d, s) in [
+            (jsDeliverPolicy::js_DeliverAll, "all"),
+            (jsDeliverPolicy::js_DeliverLast, "last"),
+            (jsDeliverPolicy::js_DeliverNew, "new"),
+            (jsDeliverPolicy::js_DeliverByStartSequence, "by_start_sequence"),
+            (jsDeliverPolicy::js_DeliverLastPerSubject, "last_per_subject"),
+        ] {
+            let c = jsConsumerConfig { DeliverPolicy: d.into(), AckPolicy: jsAckPolicyRaw::UNSET, ReplayPolicy: jsReplayPolicyRaw::UNSET, ..Default::default() };
+            assert_eq!(json(&c), format!(r#"{{"deliver_policy":"{s}"}}"#));
+        }
+        for (a, s) in [(jsAckPolicy::js_AckExplicit, "explicit"), (jsAckPolicy::js_AckNone, "none")] {
+            let c = jsConsumerConfig { DeliverPolicy: jsDeliverPolicyRaw::UNSET, AckPolicy: a.into(), ReplayPolicy: jsReplayPolicy::js_ReplayInstant.into(), ..Default::default() };
+            assert_eq!(json(&c), format!(r#"{{"ack_policy":"{s}","replay_policy":"instant"}}"#));
+        }
+        let bad = jsConsumerConfig { DeliverPolicy: jsDeliverPolicyRaw(-2), ..unset };
+        assert_eq!(consumer_config(&bad).unwrap_err().status(), natsStatus::NATS_INVALID_ARG);
+    }
+}
