@@ -28,27 +28,51 @@ impl Server {
         panic!("nats-server did not start");
     }
 
-    /// Starts nats-server on `port` and waits until it accepts connections; None when it
-    /// exits first (the port was taken meanwhile) or does not listen within 10 s.
+    /// Starts nats-server on `port` and waits until it says it listens there; None when it
+    /// exits first (the port was taken meanwhile) or does not listen within 10 s. The
+    /// server's own log line is the proof: a successful TCP connect alone could reach
+    /// another test's server that took the same port a moment earlier.
     fn spawn(port: u16, extra: &[&str]) -> Option<Server> {
         let bin = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_string());
-        let child = Command::new(&bin)
+        let mut child = Command::new(&bin)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
             .args(extra)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().expect("piped stderr");
+        let want = format!("Listening for client connections on 127.0.0.1:{port}");
+        // Reads the log to its end (so the server never blocks on a full pipe) and reports
+        // the listening line once.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(&want) {
+                    if let Some(t) = tx.take() {
+                        let _ = t.send(());
+                    }
+                }
+            }
+        });
         let mut s = Server { child, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(s);
+            if rx.recv_timeout(Duration::from_millis(20)).is_ok() {
+                // Listening; wait until it accepts as well.
+                while Instant::now() < deadline {
+                    if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                        return Some(s);
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                break;
             }
             if let Ok(Some(_)) = s.child.try_wait() {
                 return None;
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         let _ = s.child.kill();
         None
