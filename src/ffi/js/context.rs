@@ -12,7 +12,7 @@ use super::types_context::jsOptions;
 use crate::ffi::boundary::{clear_error, guard_val, invalid_arg, non_null, opt_str, put, set_error};
 use crate::ffi::connection::{conn_of, natsConnection};
 use crate::js::{Context, ContextOptions, InfoOptions, JsError, JsResult, PurgeOptions};
-use crate::status::{natsStatus, Error, Result};
+use crate::status::{natsStatus, Result};
 
 /// The context behind a handle, for functions that must not touch a NULL one.
 pub(crate) fn ctx_of<'a>(js: *mut jsCtx) -> Result<&'a Context> {
@@ -74,11 +74,6 @@ pub(crate) fn guard_js(func: &'static str, err_code: *mut jsErrCodeRaw, body: im
     }
 }
 
-/// `guard` for JetStream functions without an error code out-parameter.
-pub(crate) fn js_result(e: JsError) -> Error {
-    e.err
-}
-
 /// Creates a JetStream context on `nc`. `opts` may be NULL (defaults: prefix "$JS.API",
 /// Wait 5000 ms); its strings are copied. Free the context with `jsCtx_Destroy`.
 #[unsafe(no_mangle)]
@@ -93,7 +88,7 @@ pub extern "C" fn natsConnection_JetStream(js: *mut *mut jsCtx, nc: *mut natsCon
         if let Some(raw) = unsafe { opts.as_ref() } {
             o.publish_async = super::publish::publish_async_options(&raw.PublishAsync);
         }
-        let ctx = Context::new(conn.clone(), &o).map_err(js_result)?;
+        let ctx = Context::new(conn.clone(), &o).map_err(|e| e.err)?;
         let handle = Box::into_raw(Box::new(jsCtx { ctx }));
         // SAFETY: just made above; the asynchronous-publish handlers receive this handle.
         unsafe { &*handle }.ctx.async_state().set_handle(handle as usize);
