@@ -149,6 +149,8 @@ struct Loop {
     writable: bool,
     /// Reading stopped on the budget, not on `WouldBlock`.
     read_ready: bool,
+    /// The poller reported the peer's end of the stream (or an error) on this socket.
+    peer_done: bool,
     blocked_since: Option<Instant>,
     ping_interval: Duration,
     next_ping: Instant,
@@ -184,6 +186,7 @@ impl Loop {
             pos: 0,
             writable: true,
             read_ready: true,
+            peer_done: false,
             blocked_since: None,
             ping_interval: interval,
             next_ping: Instant::now() + interval,
@@ -216,6 +219,7 @@ impl Loop {
         self.out_idle = false;
         self.writable = true;
         self.read_ready = true;
+        self.peer_done = false;
         self.blocked_since = None;
         self.next_ping = Instant::now() + self.ping_interval;
         Ok(())
@@ -364,6 +368,9 @@ impl Loop {
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                         self.read_ready = true;
                     }
+                    if ev.is_read_closed() || ev.is_error() {
+                        self.peer_done = true;
+                    }
                 }
             }
             if self.read_ready {
@@ -403,7 +410,9 @@ impl Loop {
                     // later raise a new readiness edge: no need to read again just to see
                     // `WouldBlock` (a system call per PONG or lone message). TLS reads go
                     // through the session's buffer, so they keep reading until it blocks.
-                    if short && self.transport.is_plain() {
+                    // When the same edge also announced the peer's end, no edge follows:
+                    // read on until the end of the stream shows.
+                    if short && self.transport.is_plain() && !self.peer_done {
                         self.read_ready = false;
                         return Ok(());
                     }
