@@ -18,6 +18,8 @@
  *   bench [-n NAME] sink SIZE COUNT
  *   bench [-s URL] [-n NAME] jspub|jspubasync|jspull|jspush mem|file COUNT
  *   bench [-s URL] [-n NAME] kvget|kvput|kvwatch COUNT
+ *   bench [-s URL] [-n NAME] rawjspub|rawjspubasync|rawjspush mem|file COUNT
+ *   bench [-s URL] [-n NAME] rawkvget|rawkvput|rawkvwatch COUNT
  *
  * URL defaults to $NATS_URL. NAME is echoed as impl=NAME in the output.
  *
@@ -643,7 +645,7 @@ static void raw_connect(struct linebuf *lb)
 {
     static const char connect_cmd[] =
         "CONNECT {\"verbose\":false,\"pedantic\":false,\"lang\":\"bench\","
-        "\"version\":\"0\",\"protocol\":1}\r\nPING\r\n";
+        "\"version\":\"0\",\"protocol\":1,\"headers\":true}\r\nPING\r\n";
     char line[65536];
 
     lb->fd = tcp_connect(g_url);
@@ -1711,6 +1713,392 @@ static void mode_kvwatch(long count)
     free(data);
 }
 
+/* ------------------------------------------------ raw JetStream floors */
+
+/*
+ * The server's floor (latency) or ceiling (throughput) for the JetStream and
+ * Key/Value cases: the same server work done over a plain socket, with the
+ * protocol written by hand and no client library. Like rawping and rawsub they
+ * show what no client can beat. A stream (or a bucket's stream) is made and
+ * deleted through the JetStream API by hand as well.
+ */
+struct rawrd {
+    int fd;
+    char *buf;
+    size_t cap, start, end;
+};
+
+/* One MSG or HMSG: its reply subject, header and total sizes, and its bytes
+ * (valid until the next read). */
+struct rawmsg {
+    char subject[256];
+    char reply[256];
+    long sid, hdr, total;
+    const char *data;
+};
+
+static void rawrd_init(struct rawrd *r, int fd)
+{
+    r->fd = fd;
+    r->cap = 1 << 20;
+    r->buf = malloc(r->cap);
+    if (!r->buf)
+        fail("out of memory");
+    r->start = r->end = 0;
+}
+
+/* Makes at least `need` bytes available from r->start. */
+static void rawrd_fill(struct rawrd *r, size_t need)
+{
+    while (r->end - r->start < need) {
+        ssize_t n;
+
+        if (r->start > 0 && r->cap - r->end < 65536) {
+            memmove(r->buf, r->buf + r->start, r->end - r->start);
+            r->end -= r->start;
+            r->start = 0;
+        }
+        if (need > r->cap)
+            fail("raw: a message does not fit the read buffer");
+        n = recv(r->fd, r->buf + r->end, r->cap - r->end, 0);
+        if (n == 0)
+            fail("raw: the server closed the connection");
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail("raw: recv: %s", strerror(errno));
+        }
+        r->end += (size_t) n;
+    }
+}
+
+/* Whether a whole protocol line is buffered (no system call). */
+static int rawrd_has_line(struct rawrd *r)
+{
+    return memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+}
+
+/* Reads protocol up to the next MSG or HMSG (answering PINGs, failing on -ERR). */
+static void raw_next_msg(struct rawrd *r, struct rawmsg *m)
+{
+    for (;;) {
+        char *nl, *line, *f[6];
+        size_t len;
+        int nf = 0;
+        char *p, *save = NULL;
+
+        while (!(nl = memchr(r->buf + r->start, '\n', r->end - r->start)))
+            rawrd_fill(r, r->end - r->start + 1);
+        line = r->buf + r->start;
+        len = (size_t) (nl - line);
+        r->start += len + 1;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        line[len] = '\0';
+        if (strncmp(line, "PING", 4) == 0) {
+            send_all(r->fd, "PONG\r\n", 6);
+            continue;
+        }
+        if (strncmp(line, "-ERR", 4) == 0)
+            fail("raw: server error: %s", line);
+        if (strncmp(line, "MSG ", 4) != 0 && strncmp(line, "HMSG ", 5) != 0)
+            continue;   /* +OK, PONG, INFO */
+        for (p = strtok_r(line, " ", &save); p && nf < 6; p = strtok_r(NULL, " ", &save))
+            f[nf++] = p;
+        /* MSG subj sid [reply] size; HMSG subj sid [reply] hdr size */
+        {
+            int hmsg = line[0] == 'H';
+            int base = hmsg ? 5 : 4;    /* fields without a reply */
+
+            if (nf != base && nf != base + 1)
+                fail("raw: bad message line");
+            snprintf(m->subject, sizeof(m->subject), "%s", f[1]);
+            m->sid = atol(f[2]);
+            snprintf(m->reply, sizeof(m->reply), "%s", nf == base + 1 ? f[3] : "");
+            m->total = atol(f[nf - 1]);
+            m->hdr = hmsg ? atol(f[nf - 2]) : 0;
+        }
+        rawrd_fill(r, (size_t) m->total + 2);
+        m->data = r->buf + r->start;
+        r->start += (size_t) m->total + 2;
+        return;
+    }
+}
+
+static void raw_pub(int fd, const char *subj, const char *reply, const char *data, size_t len)
+{
+    char head[600];
+    int hl = snprintf(head, sizeof(head), "PUB %s %s %zu\r\n", subj, reply ? reply : "", len);
+
+    send_all(fd, head, (size_t) hl);
+    send_all(fd, data, len);
+    send_all(fd, "\r\n", 2);
+}
+
+/* A JetStream API call over the raw socket (its reply inbox _RAW.api is
+ * subscribed with sid 1); fails on an error answer. */
+static void raw_api(struct rawrd *r, const char *subj, const char *json)
+{
+    struct rawmsg m;
+
+    raw_pub(r->fd, subj, "_RAW.api", json, strlen(json));
+    do
+        raw_next_msg(r, &m);
+    while (strcmp(m.subject, "_RAW.api") != 0);
+    if (m.total - m.hdr > 0 && memmem(m.data + m.hdr, (size_t) (m.total - m.hdr), "\"error\"", 7))
+        fail("raw: %s: %.*s", subj, (int) (m.total - m.hdr), m.data + m.hdr);
+}
+
+/* Connects a raw socket with the API inbox subscribed. */
+static void raw_js_connect(struct rawrd *r)
+{
+    static struct linebuf lb;
+
+    raw_connect(&lb);
+    rawrd_init(r, lb.fd);
+    memcpy(r->buf, lb.buf, lb.len);     /* what came after the PONG (an INFO update) */
+    r->end = lb.len;
+    send_all(r->fd, "SUB _RAW.api 1\r\nSUB _RAW.ack 2\r\n", 32);
+}
+
+static void raw_stream_create(struct rawrd *r, const char *storage, int kv_like)
+{
+    char subj[160], json[1024];
+
+    snprintf(g_js_stream, sizeof(g_js_stream), "%sRAW_%s_%ld", kv_like ? "KV_" : "", g_mode, (long) getpid());
+    if (kv_like)
+        snprintf(g_js_subject, sizeof(g_js_subject), "$KV.%s.key", g_js_stream + 3);
+    else
+        snprintf(g_js_subject, sizeof(g_js_subject), "bench.rawjs.%ld", (long) getpid());
+    snprintf(subj, sizeof(subj), "$JS.API.STREAM.CREATE.%s", g_js_stream);
+    if (kv_like)
+        /* What js_CreateKeyValue makes for History 1 in memory. */
+        snprintf(json, sizeof(json),
+                 "{\"name\":\"%s\",\"subjects\":[\"$KV.%s.>\"],\"retention\":\"limits\","
+                 "\"max_msgs_per_subject\":1,\"discard\":\"new\",\"storage\":\"memory\","
+                 "\"num_replicas\":1,\"allow_rollup_hdrs\":true,\"deny_delete\":true,"
+                 "\"allow_direct\":true,\"max_msgs\":-1,\"max_bytes\":-1,\"max_age\":0,"
+                 "\"max_msg_size\":-1}",
+                 g_js_stream, g_js_stream + 3);
+    else
+        snprintf(json, sizeof(json),
+                 "{\"name\":\"%s\",\"subjects\":[\"%s\"],\"storage\":\"%s\",\"num_replicas\":1}",
+                 g_js_stream, g_js_subject, strcmp(storage, "mem") == 0 ? "memory" : "file");
+    kv("storage=%s", storage);
+    raw_api(r, subj, json);
+}
+
+static void raw_stream_delete(struct rawrd *r)
+{
+    char subj[160];
+
+    snprintf(subj, sizeof(subj), "$JS.API.STREAM.DELETE.%s", g_js_stream);
+    raw_api(r, subj, "");
+    close(r->fd);
+    free(r->buf);
+}
+
+/* Waits for the next message on the ack inbox (sid 2). */
+static void raw_wait_ack(struct rawrd *r, struct rawmsg *m)
+{
+    do
+        raw_next_msg(r, m);
+    while (strcmp(m->subject, "_RAW.ack") != 0);
+}
+
+/*
+ * rawjspub / rawkvput / rawkvget: COUNT timed request round trips, each the
+ * server work of js_Publish (PUB with a reply, the stream's ack back), of
+ * kvStore_Put (the same on a bucket's stream) or of kvStore_Get (a direct get
+ * of the key's last value).
+ */
+static void mode_rawjsreq(const char *storage, long count, int what)
+{
+    struct rawrd r;
+    struct rawmsg m;
+    char *data = payload(JS_SIZE);
+    double *lat = malloc(sizeof(double) * (size_t) count);
+    char get_subj[200], get_body[200];
+    double t0, t1, start = 0, c0 = 0;
+    long i;
+
+    if (!lat)
+        fail("out of memory");
+    raw_js_connect(&r);
+    raw_stream_create(&r, storage, what != 0);
+    snprintf(get_subj, sizeof(get_subj), "$JS.API.DIRECT.GET.%s", g_js_stream);
+    snprintf(get_body, sizeof(get_body), "{\"last_by_subj\":\"%s\"}", g_js_subject);
+    raw_pub(r.fd, g_js_subject, "_RAW.ack", data, JS_SIZE);
+    raw_wait_ack(&r, &m);
+    for (i = -100; i < count; i++) {
+        t0 = now_s();
+        if (what == 2)
+            raw_pub(r.fd, get_subj, "_RAW.ack", get_body, strlen(get_body));
+        else
+            raw_pub(r.fd, g_js_subject, "_RAW.ack", data, JS_SIZE);
+        raw_wait_ack(&r, &m);
+        t1 = now_s();
+        if (what == 2 ? m.total - m.hdr != JS_SIZE
+                      : !memmem(m.data + m.hdr, (size_t) (m.total - m.hdr), "\"seq\"", 5))
+            fail("raw: unexpected answer %.*s", (int) m.total, m.data);
+        if (i == -1) {
+            c0 = cpu_s();
+            start = now_s();
+        }
+        if (i >= 0)
+            lat[i] = (t1 - t0) * 1e6;
+    }
+    t1 = now_s();
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, t1 - start, cpu_s() - c0);
+    latency_report(lat, count);
+    raw_stream_delete(&r);
+    free(lat);
+    free(data);
+}
+
+/*
+ * Publishes COUNT messages of JS_SIZE on SUBJ (a distinct key per message when
+ * SUBJ ends in '.'), acks to _RAW.ack, at most WINDOW unacknowledged; returns
+ * when every ack arrived. Writes are batched up to 64 KiB.
+ */
+static void raw_pub_window(struct rawrd *r, const char *subj, long count, long window)
+{
+    char *data = payload(JS_SIZE);
+    char *out = malloc(1 << 16);
+    size_t ol = 0;
+    long sent = 0, acked = 0;
+    int keyed = subj[strlen(subj) - 1] == '.';
+    struct rawmsg m;
+
+    if (!out)
+        fail("out of memory");
+    while (acked < count) {
+        while (sent < count && sent - acked < window && ol < (1 << 16) - 512) {
+            int hl = keyed ? snprintf(out + ol, 400, "PUB %sk%ld _RAW.ack %d\r\n", subj, sent, JS_SIZE)
+                           : snprintf(out + ol, 400, "PUB %s _RAW.ack %d\r\n", subj, JS_SIZE);
+            ol += (size_t) hl;
+            memcpy(out + ol, data, JS_SIZE);
+            memcpy(out + ol + JS_SIZE, "\r\n", 2);
+            ol += JS_SIZE + 2;
+            sent++;
+        }
+        if (ol > 0 && (sent - acked >= window || sent == count || ol >= (1 << 16) - 512)) {
+            send_all(r->fd, out, ol);
+            ol = 0;
+        }
+        if (ol > 0 && !rawrd_has_line(r))
+            continue;   /* more to write, nothing read yet */
+        raw_wait_ack(r, &m);
+        acked++;
+        while (rawrd_has_line(r) && acked < count) {
+            raw_wait_ack(r, &m);
+            acked++;
+        }
+    }
+    free(out);
+    free(data);
+}
+
+/* rawjspubasync: the server's ceiling for js_PublishAsync with a window of
+ * 4096 (the bench's MaxPending). */
+static void mode_rawjspubasync(const char *storage, long count)
+{
+    struct rawrd r;
+    double start, el, c0;
+
+    raw_js_connect(&r);
+    raw_stream_create(&r, storage, 0);
+    c0 = cpu_s();
+    start = now_s();
+    raw_pub_window(&r, g_js_subject, count, 4096);
+    el = now_s() - start;
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    raw_stream_delete(&r);
+}
+
+/*
+ * rawjspush: the ceiling for jspush (COUNT stored messages pushed to a
+ * consumer with explicit acks, each acked with +ACK as it is read; the same
+ * consumer settings as the jspush mode) and, with kv set, for kvwatch (an
+ * ordered-style consumer: last value per key, no acks, flow control and
+ * heartbeats answered).
+ */
+static void mode_rawjspush(const char *storage, long count, int kvw)
+{
+    struct rawrd r;
+    struct rawmsg m;
+    char subj[200], json[1024], prefix[160];
+    char *out = malloc(1 << 16);
+    size_t ol = 0;
+    long got = 0;
+    double start, el, c0;
+
+    if (!out)
+        fail("out of memory");
+    raw_js_connect(&r);
+    raw_stream_create(&r, storage, kvw);
+    if (kvw) {
+        snprintf(prefix, sizeof(prefix), "$KV.%s.", g_js_stream + 3);
+        raw_pub_window(&r, prefix, count, 4096);
+    } else {
+        raw_pub_window(&r, g_js_subject, count, 4096);
+    }
+    send_all(r.fd, "SUB _RAW.push 3\r\n", 17);
+    snprintf(subj, sizeof(subj), "$JS.API.CONSUMER.CREATE.%s", g_js_stream);
+    if (kvw)
+        snprintf(json, sizeof(json),
+                 "{\"stream_name\":\"%s\",\"config\":{\"deliver_subject\":\"_RAW.push\","
+                 "\"deliver_policy\":\"last_per_subject\",\"ack_policy\":\"none\","
+                 "\"max_deliver\":1,\"filter_subject\":\"$KV.%s.>\",\"replay_policy\":\"instant\","
+                 "\"flow_control\":true,\"idle_heartbeat\":5000000000,\"mem_storage\":true,"
+                 "\"num_replicas\":1,\"inactive_threshold\":300000000000}}",
+                 g_js_stream, g_js_stream + 3);
+    else
+        snprintf(json, sizeof(json),
+                 "{\"stream_name\":\"%s\",\"config\":{\"deliver_subject\":\"_RAW.push\","
+                 "\"deliver_policy\":\"all\",\"ack_policy\":\"explicit\","
+                 "\"max_ack_pending\":20000,\"filter_subject\":\"%s\","
+                 "\"replay_policy\":\"instant\"}}",
+                 g_js_stream, g_js_subject);
+    c0 = cpu_s();
+    start = now_s();
+    /* Messages may come before the API's answer: both are read in one loop. */
+    raw_pub(r.fd, subj, "_RAW.api", json, strlen(json));
+    while (got < count) {
+        raw_next_msg(&r, &m);
+        if (strcmp(m.subject, "_RAW.api") == 0
+            && memmem(m.data + m.hdr, (size_t) (m.total - m.hdr), "\"error\"", 7))
+            fail("raw: %s: %.*s", subj, (int) (m.total - m.hdr), m.data + m.hdr);
+        if (m.sid != 3)
+            continue;   /* pushed messages keep their own subjects */
+        if (m.hdr > 0 && m.hdr >= 12 && memcmp(m.data, "NATS/1.0 100", 12) == 0) {
+            /* Flow control (with a reply) or a heartbeat (without). */
+            if (m.reply[0]) {
+                int hl = snprintf(out + ol, 400, "PUB %s 0\r\n\r\n", m.reply);
+                ol += (size_t) hl;
+            }
+        } else if (m.reply[0]) {
+            /* A stored message (others carry no reply: the server's own notices). */
+            got++;
+            if (!kvw) {
+                int hl = snprintf(out + ol, 400, "PUB %s 4\r\n+ACK\r\n", m.reply);
+                ol += (size_t) hl;
+            }
+        }
+        if (ol > 0 && (ol >= (1 << 16) - 512 || !rawrd_has_line(&r) || got == count)) {
+            send_all(r.fd, out, ol);
+            ol = 0;
+        }
+    }
+    el = now_s() - start;
+    kv("size=%d", JS_SIZE);
+    report_rate(JS_SIZE, count, el, cpu_s() - c0);
+    raw_stream_delete(&r);
+    free(out);
+}
+
 /* --------------------------------------------------------------- main */
 
 static void usage(void)
@@ -1729,6 +2117,8 @@ static void usage(void)
             "       bench [-n NAME] sink SIZE COUNT\n"
             "       bench [-s URL] [-n NAME] jspub|jspubasync|jspull|jspush mem|file COUNT\n"
             "       bench [-s URL] [-n NAME] kvget|kvput|kvwatch COUNT\n"
+            "       bench [-s URL] [-n NAME] rawjspub|rawjspubasync|rawjspush mem|file COUNT\n"
+            "       bench [-s URL] [-n NAME] rawkvget|rawkvput|rawkvwatch COUNT\n"
             "URL defaults to $NATS_URL. --ca FILE (-c FILE) connects over TLS with FILE\n"
             "as the trusted CA (pub, flushrtt, pubsub, pub4 and reqrep only).\n");
     exit(2);
@@ -1763,7 +2153,8 @@ int main(int argc, char **argv)
         /* These modes open plain TCP sockets of their own (or no server). */
         if (strcmp(g_mode, "rawping") == 0 || strcmp(g_mode, "syncsub") == 0
             || strcmp(g_mode, "asyncsub") == 0 || strcmp(g_mode, "sink") == 0
-            || strcmp(g_mode, "rawwrite") == 0 || strcmp(g_mode, "rawsub") == 0)
+            || strcmp(g_mode, "rawwrite") == 0 || strcmp(g_mode, "rawsub") == 0
+            || strncmp(g_mode, "rawjs", 5) == 0 || strncmp(g_mode, "rawkv", 5) == 0)
             fail("--ca is not supported by mode %s", g_mode);
         kv("tls=1");
     }
@@ -1804,6 +2195,18 @@ int main(int argc, char **argv)
         mode_kvop(parse_long(argv[1], "count", 1), 0);
     } else if (strcmp(g_mode, "kvwatch") == 0 && argc == 2) {
         mode_kvwatch(parse_long(argv[1], "count", 1));
+    } else if (strcmp(g_mode, "rawjspub") == 0 && argc == 3) {
+        mode_rawjsreq(argv[1], parse_long(argv[2], "count", 1), 0);
+    } else if (strcmp(g_mode, "rawkvput") == 0 && argc == 2) {
+        mode_rawjsreq("mem", parse_long(argv[1], "count", 1), 1);
+    } else if (strcmp(g_mode, "rawkvget") == 0 && argc == 2) {
+        mode_rawjsreq("mem", parse_long(argv[1], "count", 1), 2);
+    } else if (strcmp(g_mode, "rawjspubasync") == 0 && argc == 3) {
+        mode_rawjspubasync(argv[1], parse_long(argv[2], "count", 1));
+    } else if (strcmp(g_mode, "rawjspush") == 0 && argc == 3) {
+        mode_rawjspush(argv[1], parse_long(argv[2], "count", 1), 0);
+    } else if (strcmp(g_mode, "rawkvwatch") == 0 && argc == 2) {
+        mode_rawjspush("mem", parse_long(argv[1], "count", 1), 1);
     } else {
         usage();
     }

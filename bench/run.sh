@@ -127,6 +127,13 @@ if [[ "$JS" == 1 ]]; then
         "kvget|kvget $N_KVOP"
         "kvput|kvput $N_KVOP"
         "kvwatch|kvwatch $N_KVWATCH"
+        "rawjspub_mem|rawjspub mem $N_JSPUB"
+        "rawjspubasync_mem|rawjspubasync mem $N_JSASYNC"
+        "rawjspubasync_file|rawjspubasync file $N_JSASYNC"
+        "rawjspush_mem|rawjspush mem $N_JSCONS"
+        "rawkvget|rawkvget $N_KVOP"
+        "rawkvput|rawkvput $N_KVOP"
+        "rawkvwatch|rawkvwatch $N_KVWATCH"
     )
 fi
 if [[ -n "$ONLY" ]]; then
@@ -507,6 +514,27 @@ if [[ "$JS" == 1 ]]; then
         "kvStore_Get p50|kvget|p50_us|us|lower"
         "kvStore_Put p50|kvput|p50_us|us|lower"
         "KV watcher, 100000 updates|kvwatch|msgs_per_s|msgs/s|higher"
+        "raw JetStream publish p50 (floor)|rawjspub_mem|p50_us|us|lower"
+        "raw JetStream publish, window 4096 (mem ceiling)|rawjspubasync_mem|msgs_per_s|msgs/s|higher"
+        "raw JetStream publish, window 4096 (file ceiling)|rawjspubasync_file|msgs_per_s|msgs/s|higher"
+        "raw push consumer + ACK (ceiling)|rawjspush_mem|msgs_per_s|msgs/s|higher"
+        "raw direct get p50 (floor)|rawkvget|p50_us|us|lower"
+        "raw KV publish p50 (floor)|rawkvput|p50_us|us|lower"
+        "raw ordered push, flow control (ceiling)|rawkvwatch|msgs_per_s|msgs/s|higher"
+        "rnats vs floor: js_Publish p50|jspub_mem|p50_us|us|lower|rawjspub_mem"
+        "nats.c vs floor: js_Publish p50|jspub_mem|p50_us|us|lower|rawjspub_mem|natsc"
+        "rnats vs ceiling: js_PublishAsync (mem)|jspubasync_mem|msgs_per_s|msgs/s|higher|rawjspubasync_mem"
+        "nats.c vs ceiling: js_PublishAsync (mem)|jspubasync_mem|msgs_per_s|msgs/s|higher|rawjspubasync_mem|natsc"
+        "rnats vs ceiling: js_PublishAsync (file)|jspubasync_file|msgs_per_s|msgs/s|higher|rawjspubasync_file"
+        "nats.c vs ceiling: js_PublishAsync (file)|jspubasync_file|msgs_per_s|msgs/s|higher|rawjspubasync_file|natsc"
+        "rnats vs ceiling: push auto-ack|jspush_mem|msgs_per_s|msgs/s|higher|rawjspush_mem"
+        "nats.c vs ceiling: push auto-ack|jspush_mem|msgs_per_s|msgs/s|higher|rawjspush_mem|natsc"
+        "rnats vs floor: kvStore_Get p50|kvget|p50_us|us|lower|rawkvget"
+        "nats.c vs floor: kvStore_Get p50|kvget|p50_us|us|lower|rawkvget|natsc"
+        "rnats vs floor: kvStore_Put p50|kvput|p50_us|us|lower|rawkvput"
+        "nats.c vs floor: kvStore_Put p50|kvput|p50_us|us|lower|rawkvput|natsc"
+        "rnats vs ceiling: KV watcher|kvwatch|msgs_per_s|msgs/s|higher|rawkvwatch"
+        "nats.c vs ceiling: KV watcher|kvwatch|msgs_per_s|msgs/s|higher|rawkvwatch|natsc"
     )
 fi
 if [[ -n "$ONLY" ]]; then
