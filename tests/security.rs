@@ -325,3 +325,36 @@ fn reconnect_over_tls() {
     assert_eq!(sub.next_msg(5000).unwrap().data(), b"back over tls");
     c.destroy();
 }
+
+#[test]
+fn token_handler_runs_off_the_loop_thread_when_reconnecting() {
+    let dir = TempDir::new("token-reconnect");
+    let conf = dir.write("token.conf", "authorization { token: \"tok\" }\n");
+    let srv = Server::start(&["-c", &conf]);
+    let port = srv.port;
+    let threads = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let t2 = Arc::clone(&threads);
+    let h: TokenHandler = Arc::new(move || {
+        t2.lock().unwrap().push(std::thread::current().name().unwrap_or("").to_string());
+        Some(Zeroizing::new("tok".to_string()))
+    });
+    let mut o = opts(&srv.url());
+    o.allow_reconnect = true;
+    o.max_reconnect = -1;
+    o.reconnect_wait_ms = 50;
+    o.credentials.set_token_handler(Some(h)).unwrap();
+    let c = connect(o).expect("connect");
+    srv.kill();
+    let srv = Server::start_on(port, &["-c", &conf]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(c.status() == natsConnStatus::NATS_CONN_STATUS_CONNECTED && c.stats().reconnects >= 1) {
+        assert!(Instant::now() < deadline, "no reconnect");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    c.flush(2000).unwrap();
+    let names = threads.lock().unwrap().clone();
+    assert!(names.len() >= 2, "{names:?}");
+    assert!(names.iter().all(|n| n != "nats-loop"), "a token handler ran on the loop thread: {names:?}");
+    c.destroy();
+    drop(srv);
+}

@@ -63,7 +63,7 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let (est, initial) = match first {
             Some(e) => (e, false),
-            None => match reconnect_phase(&shared) {
+            None => match reconnect_off_loop(&shared) {
                 Ok((est, _url)) => (est, true),
                 Err(None) => return,
                 Err(Some(e)) => {
@@ -92,6 +92,19 @@ fn thread_main(shared: Arc<Shared>, poll: Poll, first: Option<Established>) {
     if outcome.is_err() {
         shared.finish_close(Some(Error::new(natsStatus::NATS_ERR, "internal error in the connection event loop")));
     }
+}
+
+/// The reconnect phase on a thread of its own while the loop thread waits for it: the
+/// handshake runs the application's token, user JWT and signature callbacks, and no user
+/// callback runs on the loop thread (nothing else happens on the loop meanwhile). When no
+/// thread can be started, the loop thread does it itself.
+fn reconnect_off_loop(shared: &Shared) -> Result<(Established, crate::proto::url::ServerUrl), Option<Error>> {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new().name("nats-reconnect".into()).spawn_scoped(s, || reconnect_phase(shared)) {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => reconnect_phase(shared),
+        }
+    })
 }
 
 /// Who waits for the socket's readiness and calls the I/O steps of [`Loop`] (reading and
@@ -246,7 +259,7 @@ impl Loop {
                         break;
                     }
                     self.begin_reconnect(e);
-                    match reconnect_phase(&self.shared) {
+                    match reconnect_off_loop(&self.shared) {
                         Ok((est, _url)) => {
                             if let Err(e) = self.install(est) {
                                 self.shared.finish_close(Some(Error::new(
