@@ -1854,7 +1854,11 @@ static void raw_js_connect(struct rawrd *r)
 {
     static struct linebuf lb;
 
+    struct timeval tv = { 10, 0 };
+
     raw_connect(&lb);
+    /* A server without JetStream never answers: fail instead of hanging. */
+    setsockopt(lb.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     rawrd_init(r, lb.fd);
     memcpy(r->buf, lb.buf, lb.len);     /* what came after the PONG (an INFO update) */
     r->end = lb.len;

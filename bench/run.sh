@@ -379,7 +379,7 @@ run_one() {   # impl case_name round args...
         kill -0 "$TLS_SERVER_PID" 2>/dev/null || die "TLS nats-server died"
         conn=(-s "$TLS_URL" --ca "$CA_FILE")
     fi
-    if [[ "$name" == js* || "$name" == kv* ]]; then
+    if [[ "$name" == js* || "$name" == kv* || "$name" == rawjs* || "$name" == rawkv* ]]; then
         kill -0 "$JS_SERVER_PID" 2>/dev/null || die "JetStream nats-server died"
         conn=(-s "$JS_URL")
     fi
