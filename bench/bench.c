@@ -1862,7 +1862,7 @@ static void raw_js_connect(struct rawrd *r)
     rawrd_init(r, lb.fd);
     memcpy(r->buf, lb.buf, lb.len);     /* what came after the PONG (an INFO update) */
     r->end = lb.len;
-    send_all(r->fd, "SUB _RAW.api 1\r\nSUB _RAW.ack 2\r\n", 32);
+    send_all(r->fd, "SUB _RAW.api 1\r\nSUB _RAW.ack.* 2\r\n", 34);
 }
 
 static void raw_stream_create(struct rawrd *r, const char *storage, int kv_like)
@@ -1907,7 +1907,7 @@ static void raw_wait_ack(struct rawrd *r, struct rawmsg *m)
 {
     do
         raw_next_msg(r, m);
-    while (strcmp(m->subject, "_RAW.ack") != 0);
+    while (m->sid != 2);
 }
 
 /*
@@ -1922,7 +1922,7 @@ static void mode_rawjsreq(const char *storage, long count, int what)
     struct rawmsg m;
     char *data = payload(JS_SIZE);
     double *lat = malloc(sizeof(double) * (size_t) count);
-    char get_subj[200], get_body[200];
+    char get_subj[200], get_body[200], reply[64];
     double t0, t1, start = 0, c0 = 0;
     long i;
 
@@ -1932,14 +1932,15 @@ static void mode_rawjsreq(const char *storage, long count, int what)
     raw_stream_create(&r, storage, what != 0);
     snprintf(get_subj, sizeof(get_subj), "$JS.API.DIRECT.GET.%s", g_js_stream);
     snprintf(get_body, sizeof(get_body), "{\"last_by_subj\":\"%s\"}", g_js_subject);
-    raw_pub(r.fd, g_js_subject, "_RAW.ack", data, JS_SIZE);
+    raw_pub(r.fd, g_js_subject, "_RAW.ack.0", data, JS_SIZE);
     raw_wait_ack(&r, &m);
     for (i = -100; i < count; i++) {
+        snprintf(reply, sizeof(reply), "_RAW.ack.%ld", i + 101);
         t0 = now_s();
         if (what == 2)
-            raw_pub(r.fd, get_subj, "_RAW.ack", get_body, strlen(get_body));
+            raw_pub(r.fd, get_subj, reply, get_body, strlen(get_body));
         else
-            raw_pub(r.fd, g_js_subject, "_RAW.ack", data, JS_SIZE);
+            raw_pub(r.fd, g_js_subject, reply, data, JS_SIZE);
         raw_wait_ack(&r, &m);
         t1 = now_s();
         if (what == 2 ? m.total - m.hdr != JS_SIZE
@@ -1963,7 +1964,8 @@ static void mode_rawjsreq(const char *storage, long count, int what)
 
 /*
  * Publishes COUNT messages of JS_SIZE on SUBJ (a distinct key per message when
- * SUBJ ends in '.'), acks to _RAW.ack, at most WINDOW unacknowledged; returns
+ * SUBJ ends in '.'), each with its own reply subject _RAW.ack.<n> on a wildcard
+ * subscription (as the libraries do), at most WINDOW unacknowledged; returns
  * when every ack arrived. Writes are batched up to 64 KiB.
  */
 static void raw_pub_window(struct rawrd *r, const char *subj, long count, long window)
@@ -1979,8 +1981,8 @@ static void raw_pub_window(struct rawrd *r, const char *subj, long count, long w
         fail("out of memory");
     while (acked < count) {
         while (sent < count && sent - acked < window && ol < (1 << 16) - 512) {
-            int hl = keyed ? snprintf(out + ol, 400, "PUB %sk%ld _RAW.ack %d\r\n", subj, sent, JS_SIZE)
-                           : snprintf(out + ol, 400, "PUB %s _RAW.ack %d\r\n", subj, JS_SIZE);
+            int hl = keyed ? snprintf(out + ol, 400, "PUB %sk%ld _RAW.ack.%ld %d\r\n", subj, sent, sent, JS_SIZE)
+                           : snprintf(out + ol, 400, "PUB %s _RAW.ack.%ld %d\r\n", subj, sent, JS_SIZE);
             ol += (size_t) hl;
             memcpy(out + ol, data, JS_SIZE);
             memcpy(out + ol + JS_SIZE, "\r\n", 2);

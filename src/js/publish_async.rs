@@ -19,9 +19,10 @@
 //!   nats.c does) and waits for a handler that is running: none runs after it returned.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -105,7 +106,11 @@ impl PublishAsyncOptions {
 pub struct AsyncState {
     opts: PublishAsyncOptions,
     handle: AtomicUsize,
-    publisher: Mutex<Option<Arc<Publisher>>>,
+    /// Set once, on the first asynchronous publish, and kept until the state is dropped
+    /// (Destroy shuts it down): publishing reads it without a lock or a reference count.
+    publisher: OnceLock<Arc<Publisher>>,
+    /// Held while the publisher is made (two first publishes at once make one).
+    starting: Mutex<()>,
     destroyed: AtomicBool,
 }
 
@@ -117,7 +122,13 @@ impl std::fmt::Debug for AsyncState {
 
 impl AsyncState {
     pub fn new(opts: PublishAsyncOptions) -> AsyncState {
-        AsyncState { opts, handle: AtomicUsize::new(0), publisher: Mutex::new(None), destroyed: AtomicBool::new(false) }
+        AsyncState {
+            opts,
+            handle: AtomicUsize::new(0),
+            publisher: OnceLock::new(),
+            starting: Mutex::new(()),
+            destroyed: AtomicBool::new(false),
+        }
     }
 
     /// Records the C handle (`jsCtx*`) handed to the handlers.
@@ -125,34 +136,40 @@ impl AsyncState {
         self.handle.store(handle, Ordering::Release);
     }
 
-    fn slot(&self) -> MutexGuard<'_, Option<Arc<Publisher>>> {
-        self.publisher.lock().unwrap_or_else(|p| p.into_inner())
+    fn destroyed_error<T>() -> JsResult<T> {
+        js_err(natsStatus::NATS_ILLEGAL_STATE, "the JetStream context was destroyed")
     }
 
     /// The publisher, made on first use.
-    fn get(&self, conn: &Connection, wait_ms: i64) -> JsResult<Arc<Publisher>> {
-        let mut slot = self.slot();
+    fn get(&self, conn: &Connection, wait_ms: i64) -> JsResult<&Publisher> {
         if self.destroyed.load(Ordering::Acquire) {
-            return js_err(natsStatus::NATS_ILLEGAL_STATE, "the JetStream context was destroyed");
+            return Self::destroyed_error();
         }
-        if let Some(p) = slot.as_ref() {
-            return Ok(Arc::clone(p));
+        if let Some(p) = self.publisher.get() {
+            return Ok(p);
+        }
+        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
+        if self.destroyed.load(Ordering::Acquire) {
+            return Self::destroyed_error();
+        }
+        if let Some(p) = self.publisher.get() {
+            return Ok(p);
         }
         let p = Publisher::start(conn, &self.opts, wait_ms, self.handle.load(Ordering::Acquire))?;
-        *slot = Some(Arc::clone(&p));
-        Ok(p)
+        Ok(self.publisher.get_or_init(|| p))
     }
 
-    fn current(&self) -> Option<Arc<Publisher>> {
-        self.slot().clone()
+    fn current(&self) -> Option<&Publisher> {
+        self.publisher.get().map(|p| &**p)
     }
 
     /// jsCtx_Destroy: drops what is in flight (no handler is called for it), ends the
     /// subscription and waits for the ack thread, unless called from a handler.
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::Release);
-        let p = self.slot().take();
-        if let Some(p) = p {
+        // Under `starting`: a publisher being made is either seen here or never made.
+        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = self.publisher.get() {
             p.shutdown();
         }
     }
@@ -163,6 +180,27 @@ impl Drop for AsyncState {
         self.destroy();
     }
 }
+
+/// Slot ids are consecutive numbers of our own: a multiplication spreads them well enough,
+/// at a fraction of the default hasher's cost (two map operations per message).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Slots = HashMap<u64, Slot, BuildHasherDefault<IdHasher>>;
 
 /// Where a slot's message is.
 enum Slot {
@@ -191,7 +229,7 @@ struct Deadlines {
 
 struct PubState {
     next_id: u64,
-    slots: HashMap<u64, Slot>,
+    slots: Slots,
     /// Messages published and not finished: in `slots`, in `done`, or in their handler.
     count: usize,
     /// Outcomes for the ack thread, in arrival order.
@@ -269,6 +307,8 @@ pub struct Publisher {
     /// `<inbox prefix>.<nuid>.`
     prefix: String,
     max_pending: usize,
+    /// Stalled publishers are woken when the window is down to this (see `finish`).
+    resume_at: usize,
     stall_wait: Duration,
     /// The context's wait: the time a message in flight at a reconnect has to be acked.
     wait: Duration,
@@ -290,13 +330,17 @@ impl Publisher {
             conn: conn.clone(),
             prefix: format!("{}.", conn.new_inbox()),
             max_pending: opts.max_pending.max(0) as usize,
+            resume_at: {
+                let max = opts.max_pending.max(0) as usize;
+                max.saturating_sub((max / 4).max(1))
+            },
             stall_wait: wait_of(stall),
             wait: wait_of(wait_ms.max(1)),
             handler: opts.handler.clone(),
             handle,
             state: Mutex::new(PubState {
                 next_id: 1,
-                slots: HashMap::new(),
+                slots: Slots::default(),
                 count: 0,
                 done: VecDeque::new(),
                 deadlines: Vec::new(),
@@ -341,7 +385,10 @@ impl Publisher {
     /// A slot finished (its handler returned, or it left the window otherwise).
     fn finish(&self, st: &mut PubState, n: usize) {
         st.count = st.count.saturating_sub(n);
-        if st.waiters > 0 {
+        // A stalled publisher is woken once a quarter of the window is free (not at each
+        // ack: it would send one message per wake-up), AsyncComplete when none is left. A
+        // waiter whose time is up checks the window itself.
+        if st.waiters > 0 && (st.count == 0 || st.count <= self.resume_at) {
             self.room.notify_all();
         }
     }
