@@ -31,10 +31,18 @@ pub struct MsgMetaData {
 /// for the old format); `None` when the subject is not a well-formed ack subject.
 fn tokens(reply: &str) -> Option<[&str; 9]> {
     let rest = reply.strip_prefix(ACK_PREFIX)?;
-    let parts: Vec<&str> = rest.split('.').collect();
+    // Without allocating: the first ten tokens, and how many there are.
+    let mut parts = [""; 10];
+    let mut n = 0;
+    for p in rest.split('.') {
+        if n < parts.len() {
+            parts[n] = p;
+        }
+        n += 1;
+    }
     let mut t = [""; 9];
-    match parts.len() {
-        7 => t[2..].copy_from_slice(&parts),
+    match n {
+        7 => t[2..].copy_from_slice(&parts[..7]),
         // The new format has a random token (and maybe more) after the pending count.
         n if n >= 10 => t.copy_from_slice(&parts[..9]),
         _ => return None,
@@ -77,6 +85,28 @@ pub fn parse(reply: &str) -> JsResult<MsgMetaData> {
     })
 }
 
+/// The numbers of an acknowledgement subject, without allocating (a watcher's view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbers {
+    pub stream_seq: u64,
+    pub consumer_seq: u64,
+    /// UTC, nanoseconds since the epoch.
+    pub timestamp: i64,
+    pub num_pending: u64,
+}
+
+/// [`Numbers`] of an acknowledgement subject; `None` where [`parse`] gives an error.
+pub fn numbers(reply: &[u8]) -> Option<Numbers> {
+    let t = tokens(std::str::from_utf8(reply).ok()?)?;
+    number(t[4])?;
+    Some(Numbers {
+        stream_seq: number(t[5])?,
+        consumer_seq: number(t[6])?,
+        timestamp: i64::try_from(number(t[7])?).ok()?,
+        num_pending: number(t[8])?,
+    })
+}
+
 /// Just the consumer name, stream sequence and consumer sequence (the delivery path's view,
 /// without allocating).
 pub fn sequences(reply: &[u8]) -> Option<(&str, u64, u64)> {
@@ -105,6 +135,10 @@ mod tests {
             }
         );
         assert_eq!(sequences(b"$JS.ACK.ORDERS.dur.3.120.7.1700000000123456789.42"), Some(("dur", 120, 7)));
+        assert_eq!(
+            numbers(b"$JS.ACK.ORDERS.dur.3.120.7.1700000000123456789.42"),
+            Some(Numbers { stream_seq: 120, consumer_seq: 7, timestamp: 1700000000123456789, num_pending: 42 })
+        );
     }
 
     #[test]
@@ -139,6 +173,7 @@ mod tests {
             "$JS.ACK.S.C.1.2.3.9223372036854775808.5", // time past i64
         ] {
             let e = parse(bad).unwrap_err();
+            assert_eq!(numbers(bad.as_bytes()), None, "{bad}");
             assert_eq!(e.status(), natsStatus::NATS_ERR, "{bad}");
             assert!(e.err.text.contains("invalid meta data"), "{bad}");
         }

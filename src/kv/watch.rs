@@ -76,6 +76,8 @@ struct State {
     init_pending: u64,
     received: u64,
     last_activity: Instant,
+    /// A message came since `last_activity` was set (it is set when next() has to wait).
+    active: bool,
     reconnects: u64,
     need_reset: bool,
     next_try: Instant,
@@ -130,6 +132,7 @@ impl Watcher {
                 init_pending: 0,
                 received: 0,
                 last_activity: now,
+                active: false,
                 reconnects: kv.context().conn().stats().reconnects,
                 need_reset: false,
                 next_try: now,
@@ -154,9 +157,35 @@ impl Watcher {
         if timeout_ms <= 0 {
             return js_err(natsStatus::NATS_INVALID_ARG, "the timeout must be positive");
         }
-        let deadline = Instant::now().checked_add(Duration::from_millis(timeout_ms as u64));
         let w = &*self.0;
         let mut st = lock(&w.state);
+        // While updates are queued, they are handed out without reading the clock or
+        // checking the consumer's health (a gap in its sequence still starts it over);
+        // the first wait takes the path below.
+        loop {
+            if w.stopped.load(Ordering::Acquire) {
+                return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
+            }
+            if st.ret_marker {
+                st.ret_marker = false;
+                return Ok(None);
+            }
+            if st.need_reset {
+                break;
+            }
+            let Some(sub) = lock(&w.current).sub.clone() else { break };
+            match sub.next_msg(0) {
+                Ok(msg) => {
+                    st.active = true;
+                    if let Some(e) = w.process(&mut st, msg)? {
+                        return Ok(Some(e));
+                    }
+                }
+                Err(e) if e.status == natsStatus::NATS_TIMEOUT => break,
+                Err(_) => w.lost_subscription(&mut st)?,
+            }
+        }
+        let deadline = Instant::now().checked_add(Duration::from_millis(timeout_ms as u64));
         loop {
             if w.stopped.load(Ordering::Acquire) {
                 return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
@@ -180,20 +209,12 @@ impl Watcher {
             let msg = match sub.next_msg(left.min(CHECK_EVERY).as_millis().max(1) as i64) {
                 Ok(m) => m,
                 Err(e) if e.status == natsStatus::NATS_TIMEOUT => continue,
-                Err(e) => {
-                    if w.stopped.load(Ordering::Acquire) {
-                        return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
-                    }
-                    if w.ctx.conn().is_closed() {
-                        return Err(JsError::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed"));
-                    }
-                    // The subscription ended some other way: start over on a new one.
-                    let _ = e;
-                    st.need_reset = true;
+                Err(_) => {
+                    w.lost_subscription(&mut st)?;
                     continue;
                 }
             };
-            st.last_activity = Instant::now();
+            st.active = true;
             if let Some(e) = w.process(&mut st, msg)? {
                 return Ok(Some(e));
             }
@@ -310,8 +331,23 @@ impl Inner {
         Ok(info)
     }
 
+    /// The subscription ended with an error: stopped, closed, or start over on a new one.
+    fn lost_subscription(&self, st: &mut State) -> JsResult<()> {
+        if self.stopped.load(Ordering::Acquire) {
+            return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
+        }
+        if self.ctx.conn().is_closed() {
+            return Err(JsError::new(natsStatus::NATS_CONNECTION_CLOSED, "the connection is closed"));
+        }
+        st.need_reset = true;
+        Ok(())
+    }
+
     /// Recreates the consumer when it needs it and the connection can carry the request.
     fn check_health(&self, st: &mut State) {
+        if std::mem::take(&mut st.active) {
+            st.last_activity = Instant::now();
+        }
         let conn = self.ctx.conn();
         let reconnects = conn.stats().reconnects;
         if reconnects != st.reconnects {
@@ -359,9 +395,7 @@ impl Inner {
             st.need_reset = true;
             return Ok(None);
         }
-        let subject = String::from_utf8_lossy(msg.subject()).into_owned();
-        let meta = msg.reply().and_then(|r| std::str::from_utf8(r).ok()).and_then(|r| crate::js::meta::parse(r).ok());
-        let Some(meta) = meta else {
+        let Some(meta) = msg.reply().and_then(crate::js::meta::numbers) else {
             return js_err(
                 natsStatus::NATS_ERR,
                 format!("unable to get metadata from '{}'", String::from_utf8_lossy(msg.reply().unwrap_or(b""))),
@@ -377,8 +411,13 @@ impl Inner {
             return Ok(None);
         }
         st.sseq = meta.stream_seq;
-        let Some(key) = subject.strip_prefix(self.pre.as_str()).filter(|k| !k.is_empty()) else {
-            return js_err(natsStatus::NATS_ERR, format!("invalid update's subject '{subject}'"));
+        let key = msg
+            .subject()
+            .strip_prefix(self.pre.as_bytes())
+            .filter(|k| !k.is_empty())
+            .and_then(|k| std::str::from_utf8(k).ok());
+        let Some(key) = key else {
+            return js_err(natsStatus::NATS_ERR, format!("invalid update's subject '{}'", String::from_utf8_lossy(msg.subject())));
         };
         let op = Operation::of(msg.headers());
         let entry = if self.opts.ignore_deletes && op.is_marker() {
@@ -387,7 +426,12 @@ impl Inner {
             Some(Entry {
                 bucket: self.bucket.clone(),
                 key: key.to_string(),
-                value: msg.data().to_vec(),
+                value: {
+                    // Room for the NUL the C side adds, so that it needs no reallocation.
+                    let mut v = Vec::with_capacity(msg.data().len() + 1);
+                    v.extend_from_slice(msg.data());
+                    v
+                },
                 revision: meta.stream_seq,
                 created: meta.timestamp,
                 delta: meta.num_pending,
