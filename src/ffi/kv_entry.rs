@@ -27,8 +27,10 @@ pub struct kvStatus {
 pub(crate) fn entry_handle(mut e: Entry) -> *mut kvEntry {
     let mut value_nul = std::mem::take(&mut e.value);
     value_nul.push(0);
-    let bucket_c = CString::new(e.bucket.as_str()).unwrap_or_default();
-    let key_c = CString::new(e.key.as_str()).unwrap_or_default();
+    // The strings' own buffers become the C strings (no copy; a watcher's entries come
+    // with room for the NUL).
+    let bucket_c = CString::new(std::mem::take(&mut e.bucket)).unwrap_or_default();
+    let key_c = CString::new(std::mem::take(&mut e.key)).unwrap_or_default();
     Box::into_raw(Box::new(kvEntry { entry: e, bucket_c, key_c, value_nul }))
 }
 

@@ -95,15 +95,48 @@ pub struct Numbers {
     pub num_pending: u64,
 }
 
-/// [`Numbers`] of an acknowledgement subject; `None` where [`parse`] gives an error.
+/// [`Numbers`] of an acknowledgement subject; `None` where [`parse`] gives an error. Works
+/// on the bytes (the numbers are ASCII digits; the names are not looked at beyond being
+/// non-empty): it runs once per message a watcher receives.
 pub fn numbers(reply: &[u8]) -> Option<Numbers> {
-    let t = tokens(std::str::from_utf8(reply).ok()?)?;
-    number(t[4])?;
+    fn digits(s: &[u8]) -> Option<u64> {
+        if s.is_empty() {
+            return None;
+        }
+        let mut v: u64 = 0;
+        for &b in s {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        }
+        Some(v)
+    }
+    let rest = reply.strip_prefix(ACK_PREFIX.as_bytes())?;
+    let mut parts: [&[u8]; 10] = [&[]; 10];
+    let mut n = 0;
+    for p in rest.split(|&b| b == b'.') {
+        if n < parts.len() {
+            parts[n] = p;
+        }
+        n += 1;
+    }
+    // The tokens from the stream on: the old format has 7, the new one 10 or more (domain
+    // and account hash first).
+    let t: &[&[u8]] = match n {
+        7 => &parts[..7],
+        n if n >= 10 => &parts[2..9],
+        _ => return None,
+    };
+    if t[0].is_empty() || t[1].is_empty() || std::str::from_utf8(t[0]).is_err() || std::str::from_utf8(t[1]).is_err() {
+        return None;
+    }
+    digits(t[2])?;
     Some(Numbers {
-        stream_seq: number(t[5])?,
-        consumer_seq: number(t[6])?,
-        timestamp: i64::try_from(number(t[7])?).ok()?,
-        num_pending: number(t[8])?,
+        stream_seq: digits(t[3])?,
+        consumer_seq: digits(t[4])?,
+        timestamp: i64::try_from(digits(t[5])?).ok()?,
+        num_pending: digits(t[6])?,
     })
 }
 

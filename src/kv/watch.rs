@@ -107,6 +107,13 @@ impl std::fmt::Debug for Watcher {
     }
 }
 
+/// A copy of `s` with room for one more byte (the NUL of the C side's string).
+fn with_nul_room(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push_str(s);
+    out
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -424,8 +431,8 @@ impl Inner {
             None
         } else {
             Some(Entry {
-                bucket: self.bucket.clone(),
-                key: key.to_string(),
+                bucket: with_nul_room(&self.bucket),
+                key: with_nul_room(key),
                 value: {
                     // Room for the NUL the C side adds, so that it needs no reallocation.
                     let mut v = Vec::with_capacity(msg.data().len() + 1);
