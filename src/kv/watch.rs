@@ -170,12 +170,8 @@ impl Watcher {
         // checking the consumer's health (a gap in its sequence still starts it over);
         // the first wait takes the path below.
         loop {
-            if w.stopped.load(Ordering::Acquire) {
-                return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
-            }
-            if st.ret_marker {
-                st.ret_marker = false;
-                return Ok(None);
+            if let Some(r) = w.answer_before_messages(&mut st) {
+                return r;
             }
             if st.need_reset {
                 break;
@@ -194,12 +190,8 @@ impl Watcher {
         }
         let deadline = Instant::now().checked_add(Duration::from_millis(timeout_ms as u64));
         loop {
-            if w.stopped.load(Ordering::Acquire) {
-                return js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped");
-            }
-            if st.ret_marker {
-                st.ret_marker = false;
-                return Ok(None);
+            if let Some(r) = w.answer_before_messages(&mut st) {
+                return r;
             }
             w.check_health(&mut st);
             let now = Instant::now();
@@ -336,6 +328,18 @@ impl Inner {
         };
         self.drop_consumer(old.0, &old.1);
         Ok(info)
+    }
+
+    /// What next() answers before it looks at messages: the watcher is stopped, or the
+    /// end-of-initial-values marker is owed.
+    fn answer_before_messages(&self, st: &mut State) -> Option<JsResult<Option<Entry>>> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Some(js_err(natsStatus::NATS_ILLEGAL_STATE, "the watcher is stopped"));
+        }
+        if std::mem::take(&mut st.ret_marker) {
+            return Some(Ok(None));
+        }
+        None
     }
 
     /// The subscription ended with an error: stopped, closed, or start over on a new one.
