@@ -28,19 +28,20 @@ pub struct MsgMetaData {
 }
 
 /// The tokens after `$JS.ACK.`, in the new format's order (domain and account hash empty
-/// for the old format); `None` when the subject is not a well-formed ack subject.
-fn tokens(reply: &str) -> Option<[&str; 9]> {
-    let rest = reply.strip_prefix(ACK_PREFIX)?;
-    // Without allocating: the first ten tokens, and how many there are.
-    let mut parts = [""; 10];
+/// for the old format); `None` when the subject is not a well-formed ack subject (too few
+/// tokens, no stream or consumer name, a number that is not one). Works on the bytes and
+/// allocates nothing: it runs once per message a watcher or a JetStream subscription gets.
+fn tokens(reply: &[u8]) -> Option<([&[u8]; 4], [u64; 5])> {
+    let rest = reply.strip_prefix(ACK_PREFIX.as_bytes())?;
+    let mut parts: [&[u8]; 10] = [&[]; 10];
     let mut n = 0;
-    for p in rest.split('.') {
+    for p in rest.split(|&b| b == b'.') {
         if n < parts.len() {
             parts[n] = p;
         }
         n += 1;
     }
-    let mut t = [""; 9];
+    let mut t: [&[u8]; 9] = [&[]; 9];
     match n {
         7 => t[2..].copy_from_slice(&parts[..7]),
         // The new format has a random token (and maybe more) after the pending count.
@@ -50,37 +51,31 @@ fn tokens(reply: &str) -> Option<[&str; 9]> {
     if t[2].is_empty() || t[3].is_empty() {
         return None;
     }
-    Some(t)
-}
-
-fn number(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    let mut v = [0u64; 5];
+    for (i, x) in v.iter_mut().enumerate() {
+        *x = crate::proto::parser::parse_u64(t[4 + i])?;
     }
-    s.parse().ok()
+    // The time is an i64 of nanoseconds.
+    i64::try_from(v[3]).ok()?;
+    Some(([t[0], t[1], t[2], t[3]], v))
 }
 
 /// Parses the metadata of an acknowledgement subject. NATS_ERR ("invalid meta data") when it
 /// is not one.
 pub fn parse(reply: &str) -> JsResult<MsgMetaData> {
-    let bad = || js_err(natsStatus::NATS_ERR, format!("invalid meta data '{reply}'"));
-    let Some(t) = tokens(reply) else { return bad() };
-    let mut n = [0u64; 5];
-    for (i, v) in n.iter_mut().enumerate() {
-        match number(t[4 + i]) {
-            Some(x) => *v = x,
-            None => return bad(),
-        }
-    }
-    let Ok(timestamp) = i64::try_from(n[3]) else { return bad() };
+    let Some(([domain, _, stream, consumer], n)) = tokens(reply.as_bytes()) else {
+        return js_err(natsStatus::NATS_ERR, format!("invalid meta data '{reply}'"));
+    };
+    // Tokens of a str split at ASCII dots are str themselves.
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     Ok(MsgMetaData {
-        domain: (!t[0].is_empty() && t[0] != "_").then(|| t[0].to_string()),
-        stream: t[2].to_string(),
-        consumer: t[3].to_string(),
+        domain: (!domain.is_empty() && domain != b"_").then(|| text(domain)),
+        stream: text(stream),
+        consumer: text(consumer),
         num_delivered: n[0],
         stream_seq: n[1],
         consumer_seq: n[2],
-        timestamp,
+        timestamp: n[3] as i64,
         num_pending: n[4],
     })
 }
@@ -95,56 +90,17 @@ pub struct Numbers {
     pub num_pending: u64,
 }
 
-/// [`Numbers`] of an acknowledgement subject; `None` where [`parse`] gives an error. Works
-/// on the bytes (the numbers are ASCII digits; the names are not looked at beyond being
-/// non-empty): it runs once per message a watcher receives.
+/// [`Numbers`] of an acknowledgement subject; `None` where [`parse`] gives an error.
 pub fn numbers(reply: &[u8]) -> Option<Numbers> {
-    fn digits(s: &[u8]) -> Option<u64> {
-        if s.is_empty() {
-            return None;
-        }
-        let mut v: u64 = 0;
-        for &b in s {
-            if !b.is_ascii_digit() {
-                return None;
-            }
-            v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-        }
-        Some(v)
-    }
-    let rest = reply.strip_prefix(ACK_PREFIX.as_bytes())?;
-    let mut parts: [&[u8]; 10] = [&[]; 10];
-    let mut n = 0;
-    for p in rest.split(|&b| b == b'.') {
-        if n < parts.len() {
-            parts[n] = p;
-        }
-        n += 1;
-    }
-    // The tokens from the stream on: the old format has 7, the new one 10 or more (domain
-    // and account hash first).
-    let t: &[&[u8]] = match n {
-        7 => &parts[..7],
-        n if n >= 10 => &parts[2..9],
-        _ => return None,
-    };
-    if t[0].is_empty() || t[1].is_empty() || std::str::from_utf8(t[0]).is_err() || std::str::from_utf8(t[1]).is_err() {
-        return None;
-    }
-    digits(t[2])?;
-    Some(Numbers {
-        stream_seq: digits(t[3])?,
-        consumer_seq: digits(t[4])?,
-        timestamp: i64::try_from(digits(t[5])?).ok()?,
-        num_pending: digits(t[6])?,
-    })
+    let (_, n) = tokens(reply)?;
+    Some(Numbers { stream_seq: n[1], consumer_seq: n[2], timestamp: n[3] as i64, num_pending: n[4] })
 }
 
 /// Just the consumer name, stream sequence and consumer sequence (the delivery path's view,
 /// without allocating).
 pub fn sequences(reply: &[u8]) -> Option<(&str, u64, u64)> {
-    let t = tokens(std::str::from_utf8(reply).ok()?)?;
-    Some((t[3], number(t[5])?, number(t[6])?))
+    let ([_, _, _, consumer], n) = tokens(reply)?;
+    Some((std::str::from_utf8(consumer).ok()?, n[1], n[2]))
 }
 
 #[cfg(test)]

@@ -523,7 +523,7 @@ fn below_0x21(x: u64) -> u64 {
 
 /// Decimal digits only, no sign, no overflow.
 #[inline]
-fn parse_u64(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
