@@ -169,14 +169,14 @@ impl Watcher {
         // While updates are queued, they are handed out without reading the clock or
         // checking the consumer's health (a gap in its sequence still starts it over);
         // the first wait takes the path below.
-        loop {
+        let current = lock(&w.current).sub.clone();
+        while let Some(sub) = current.as_ref() {
             if let Some(r) = w.answer_before_messages(&mut st) {
                 return r;
             }
             if st.need_reset {
                 break;
             }
-            let Some(sub) = lock(&w.current).sub.clone() else { break };
             match sub.next_msg(0) {
                 Ok(msg) => {
                     st.active = true;
