@@ -439,9 +439,8 @@ impl Publisher {
             Ok(id) => id,
             Err(e) => return Err((e, msg)),
         };
-        let reply = format!("{}{id}", self.prefix);
         let headers = msg.headers().filter(|h| !h.is_empty());
-        let sent = self.conn.publish_full(subject, Some(&reply), headers, msg.data());
+        let sent = with_reply(&self.prefix, id, |reply| self.conn.publish_full(subject, Some(reply), headers, msg.data()));
         let mut st = self.lock();
         let slot = st.slots.remove(&id);
         match sent {
@@ -622,6 +621,23 @@ impl Publisher {
     }
 }
 
+/// Calls `f` with the reply subject `<prefix><id>`, built on the stack (no allocation per
+/// message) unless the prefix is unusually long.
+fn with_reply<R>(prefix: &str, id: u64, f: impl FnOnce(&str) -> R) -> R {
+    const ROOM: usize = 128;
+    let mut num = itoa::Buffer::new();
+    let digits = num.format(id);
+    let len = prefix.len() + digits.len();
+    if len > ROOM {
+        return f(&format!("{prefix}{digits}"));
+    }
+    let mut buf = [0u8; ROOM];
+    buf[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    buf[prefix.len()..len].copy_from_slice(digits.as_bytes());
+    // A str followed by ASCII digits is a str.
+    f(std::str::from_utf8(&buf[..len]).unwrap_or(prefix))
+}
+
 impl Router for Publisher {
     fn route(&self, msg: Msg) {
         let Some(token) = msg.subject().strip_prefix(self.prefix.as_bytes()) else { return };
@@ -696,5 +712,18 @@ impl super::context::Context {
     /// Messages published asynchronously and not finished yet.
     pub fn publish_async_in_flight(&self) -> usize {
         self.async_state().current().map_or(0, |p| p.in_flight())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_subjects() {
+        assert_eq!(with_reply("_INBOX.a.", 0, str::to_string), "_INBOX.a.0");
+        assert_eq!(with_reply("_INBOX.a.", u64::MAX, str::to_string), format!("_INBOX.a.{}", u64::MAX));
+        let long = "p".repeat(200);
+        assert_eq!(with_reply(&long, 42, str::to_string), format!("{long}42"));
     }
 }
