@@ -28,26 +28,13 @@
 
 #include <nats/adapters/libuv.h>
 
+#include "bench_util.h"
+
 #define FLUSH_TIMEOUT_MS 60000
 
 static const char *g_url;
 static const char *g_name = "unknown";
 static const char *g_mode = "none";
-static char g_kv[2048];
-
-static void kv(const char *fmt, ...)
-{
-    size_t len = strlen(g_kv);
-    va_list ap;
-
-    if (len + 2 >= sizeof(g_kv))
-        return;
-    g_kv[len++] = ' ';
-    g_kv[len] = '\0';
-    va_start(ap, fmt);
-    vsnprintf(g_kv + len, sizeof(g_kv) - len, fmt, ap);
-    va_end(ap);
-}
 
 static void emit(const char *status)
 {
@@ -66,30 +53,6 @@ static void check(natsStatus s, const char *what)
         emit("error");
         exit(1);
     }
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-
-    getrusage(RUSAGE_SELF, &ru);
-    return (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec * 1e-6
-         + (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
 }
 
 /* ---------------------------------------------------------- the loop thread */
@@ -162,7 +125,7 @@ static void uvpub(natsConnection *nc, long size, long count)
 static void uvflushrtt(natsConnection *nc, long count)
 {
     double *lat = malloc(sizeof(double) * (size_t) (count > 0 ? count : 1));
-    double start, t0, t1, c0, c1, sum = 0;
+    double start, t0, t1, c0, c1;
     long i;
 
     for (i = 0; i < (count / 10 < 200 ? count / 10 : 200); i++)
@@ -174,20 +137,14 @@ static void uvflushrtt(natsConnection *nc, long count)
         check(natsConnection_FlushTimeout(nc, FLUSH_TIMEOUT_MS), "flush");
         t1 = now_s();
         lat[i] = (t1 - t0) * 1e6;
-        sum += lat[i];
     }
     t1 = now_s();
     c1 = cpu_s();
-    qsort(lat, (size_t) count, sizeof(double), cmp_double);
-
     kv("count=%ld", count);
     kv("elapsed_s=%.4f", t1 - start);
     kv("ops_per_s=%.0f", (double) count / (t1 - start));
-    if (count > 0) {
-        kv("p50_us=%.2f", lat[(count - 1) / 2]);
-        kv("p99_us=%.2f", lat[(long) ((double) (count - 1) * 0.99)]);
-        kv("mean_us=%.2f", sum / (double) count);
-    }
+    if (count > 0)
+        latency_report(lat, count);
     kv("cpu_ns_per_msg=%.1f", (c1 - c0) * 1e9 / (double) count);
     free(lat);
 }
