@@ -307,8 +307,6 @@ pub struct Publisher {
     /// `<inbox prefix>.<nuid>.`
     prefix: String,
     max_pending: usize,
-    /// Stalled publishers are woken when the window is down to this (see `finish`).
-    resume_at: usize,
     stall_wait: Duration,
     /// The context's wait: the time a message in flight at a reconnect has to be acked.
     wait: Duration,
@@ -330,10 +328,6 @@ impl Publisher {
             conn: conn.clone(),
             prefix: format!("{}.", conn.new_inbox()),
             max_pending: opts.max_pending.max(0) as usize,
-            resume_at: {
-                let max = opts.max_pending.max(0) as usize;
-                max.saturating_sub((max / 4).max(1))
-            },
             stall_wait: wait_of(stall),
             wait: wait_of(wait_ms.max(1)),
             handler: opts.handler.clone(),
@@ -388,7 +382,8 @@ impl Publisher {
         // A stalled publisher is woken once a quarter of the window is free (not at each
         // ack: it would send one message per wake-up), AsyncComplete when none is left. A
         // waiter whose time is up checks the window itself.
-        if st.waiters > 0 && (st.count == 0 || st.count <= self.resume_at) {
+        let resume_at = self.max_pending.saturating_sub((self.max_pending / 4).max(1));
+        if st.waiters > 0 && (st.count == 0 || st.count <= resume_at) {
             self.room.notify_all();
         }
     }
