@@ -10,6 +10,9 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod external;
+mod read_side;
+
+pub(crate) use read_side::{read_for_pong, ReadSide};
 
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -26,7 +29,7 @@ use crate::msg::Msg;
 use crate::proto::encoder;
 use crate::proto::headers::Headers;
 use crate::proto::info::parse_info;
-use crate::proto::parser::{MsgView, Parser, ProtoError, ProtoHandler};
+use crate::proto::parser::{MsgView, ProtoHandler};
 use crate::status::{natsConnStatus, natsStatus, Error};
 
 use super::callbacks::Event;
@@ -153,8 +156,6 @@ struct Loop {
     /// Shared with callers for direct writes (see `State::push_out`).
     sock: Arc<TcpStream>,
     transport: Transport,
-    parser: Parser,
-    rbuf: Vec<u8>,
     /// Bytes taken from the outgoing buffer, written from `pos`.
     pending: Vec<u8>,
     pos: usize,
@@ -169,8 +170,6 @@ struct Loop {
     next_ping: Instant,
     /// Bytes read past the handshake, parsed first.
     leftover: Vec<u8>,
-    /// Messages of one read for one subscription, delivered together (kept for its capacity).
-    batch: Vec<Msg>,
     /// The last look at the outgoing buffer found it empty (and cleared `wake_pending`), and
     /// this thread has queued nothing since: until `Shared::wake` asks for it, there is
     /// nothing to take, so the lock is left alone (it would collide with the caller that a
@@ -188,13 +187,11 @@ impl Loop {
         est.stream.set_nonblocking(true)?;
         let sock = Arc::new(TcpStream::from_std(est.stream));
         driver.register(&sock)?;
-        let mut lp = Loop {
+        let lp = Loop {
             shared,
             driver,
             sock,
             transport: est.transport,
-            parser: Parser::new(),
-            rbuf: vec![0; rbuf_size],
             pending: Vec::with_capacity(32 * 1024),
             pos: 0,
             writable: true,
@@ -204,18 +201,16 @@ impl Loop {
             ping_interval: interval,
             next_ping: Instant::now() + interval,
             leftover: est.leftover,
-            batch: Vec::new(),
             out_idle: false,
             server_closed: false,
         };
+        lp.shared.read_side().size_buffer(rbuf_size);
         lp.set_limits(est.info.max_payload);
         Ok(lp)
     }
 
-    fn set_limits(&mut self, max_payload: i64) {
-        let max_payload = usize::try_from(max_payload).unwrap_or(0).max(1024 * 1024);
-        self.parser = Parser::new();
-        self.parser.set_max_payload(max_payload + 64 * 1024);
+    fn set_limits(&self, max_payload: i64) {
+        self.shared.read_side().reset_parser(max_payload);
     }
 
     /// Replaces the socket after a reconnect.
@@ -288,6 +283,7 @@ impl Loop {
     /// tell the user, and leave the connection RECONNECTING.
     fn begin_reconnect(&mut self, cause: Error) {
         self.driver.deregister(&self.shared, &self.sock);
+        self.shared.read_side().sock = None;
         self.shared.lock().direct = None;
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         {
@@ -347,9 +343,14 @@ impl Loop {
 
     fn main(&mut self, leftover: Vec<u8>) -> Stop {
         if !leftover.is_empty() {
-            if let Err(e) = self.on_bytes(&leftover, leftover.len()) {
+            if let Err(e) = self.on_bytes(&leftover) {
                 return Stop::Failed(e);
             }
+        }
+        // From now on a flush may read its PONG from this thread's socket itself (clear text
+        // only: a TLS session is one object for both directions, kept on this thread).
+        if self.transport.is_plain() {
+            self.shared.read_side().sock = Some(Arc::clone(&self.sock));
         }
         let mut events = Events::with_capacity(16);
         loop {
@@ -386,6 +387,9 @@ impl Loop {
                     }
                 }
             }
+            if self.shared.read_wanted.load(Ordering::Relaxed) && self.shared.read_wanted.swap(false, Ordering::AcqRel) {
+                self.read_ready = true;
+            }
             if self.read_ready {
                 if let Err(e) = self.read_some() {
                     return Stop::Failed(e);
@@ -406,19 +410,40 @@ impl Loop {
         d
     }
 
-    /// Reads until `WouldBlock` or the budget; parses what arrives.
+    /// Reads until `WouldBlock` or the budget; parses what arrives. While a flush reads the
+    /// socket itself (`read_for_pong`), only notes that there was something to read: that
+    /// thread reads on before it hands the socket back.
     fn read_some(&mut self) -> Result<(), Error> {
+        let shared = Arc::clone(&self.shared);
+        // Lent: leave it to the flush. (`missed` is set before `lent` is looked at again,
+        // and the flush clears `lent` before it looks at `missed`: one of the two reads.)
+        if shared.read_lent.load(Ordering::SeqCst) {
+            shared.read_missed.store(true, Ordering::SeqCst);
+            if shared.read_lent.load(Ordering::SeqCst) {
+                self.read_ready = false;
+                return Ok(());
+            }
+        }
+        let mut rs = shared.read_side();
+        if let Some((e, close)) = rs.failure.take() {
+            self.server_closed = close;
+            return Err(e);
+        }
+        if shared.read_lent.load(Ordering::SeqCst) {
+            shared.read_missed.store(true, Ordering::SeqCst);
+            self.read_ready = false;
+            return Ok(());
+        }
         for _ in 0..READ_BUDGET {
-            match self.transport.read(&mut &*self.sock, &mut self.rbuf) {
+            let r = self.transport.read(&mut &*self.sock, &mut rs.rbuf);
+            match r {
                 Ok(0) => {
                     return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection"));
                 }
                 Ok(n) => {
-                    let buf = std::mem::take(&mut self.rbuf);
-                    let r = self.on_bytes(&buf, n);
-                    let short = n < buf.len();
-                    self.rbuf = buf;
-                    r?;
+                    let parsed = rs.parse_read(&shared, n, None);
+                    let short = n < rs.rbuf.len();
+                    self.take_parsed(parsed)?;
                     // A short read of a TCP socket took all it held, and bytes that arrive
                     // later raise a new readiness edge: no need to read again just to see
                     // `WouldBlock` (a system call per PONG or lone message). TLS reads go
@@ -441,35 +466,24 @@ impl Loop {
         Ok(())
     }
 
-    fn on_bytes(&mut self, buf: &[u8], n: usize) -> Result<(), Error> {
-        let mut h = Handler {
-            shared: &self.shared,
-            fatal: None,
-            close: false,
-            last: None,
-            to_wake: Vec::new(),
-            batch: std::mem::take(&mut self.batch),
-            msgs: 0,
-            bytes: 0,
-            queued: false,
-        };
-        let r = self.parser.parse(&buf[..n], &mut h);
-        h.end_run();
-        self.batch = std::mem::take(&mut h.batch);
-        if h.queued {
+    /// Parses bytes read elsewhere (past the handshake).
+    fn on_bytes(&mut self, data: &[u8]) -> Result<(), Error> {
+        let parsed = self.shared.read_side().parse(&self.shared, data, None);
+        self.take_parsed(parsed)
+    }
+
+    /// What a parse asks of the loop: write the protocol it queued, or end the connection.
+    fn take_parsed(&mut self, p: read_side::Parsed) -> Result<(), Error> {
+        if p.queued {
             self.out_idle = false;
         }
-        for sub in h.to_wake.drain(..) {
-            sub.wake_waiters();
+        match p.fatal {
+            Some((e, close)) => {
+                self.server_closed = close;
+                Err(e)
+            }
+            None => Ok(()),
         }
-        if let Some(e) = h.fatal {
-            self.server_closed = h.close;
-            return Err(e);
-        }
-        r.map_err(|e| match e {
-            ProtoError::LineTooLong => Error::new(natsStatus::NATS_PROTOCOL_ERROR, "protocol error: control line too long"),
-            ProtoError::Malformed(t) => Error::new(natsStatus::NATS_PROTOCOL_ERROR, format!("protocol error: {t}")),
-        })
     }
 
     /// Writes what waits. Returns true when the write budget ran out with output left.
@@ -627,6 +641,9 @@ struct Handler<'a> {
     bytes: u64,
     /// Protocol was queued in the outgoing buffer (a PONG).
     queued: bool,
+    /// The flush whose PONG the reading thread waits for, and whether it came.
+    watch: Option<u64>,
+    watched_done: bool,
 }
 
 impl Handler<'_> {
@@ -723,7 +740,11 @@ impl ProtoHandler for Handler<'_> {
         let released = {
             let mut st = self.shared.lock();
             st.pings_out = 0;
-            st.pongs.on_pong() && st.flush_sleepers > 0
+            let released = st.pongs.on_pong() && st.flush_sleepers > 0;
+            if let Some(id) = self.watch {
+                self.watched_done = st.pongs.is_done(id);
+            }
+            released
         };
         if released {
             self.shared.cond.notify_all();

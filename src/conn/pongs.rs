@@ -52,6 +52,11 @@ impl PongQueue {
         }
     }
 
+    /// Whether the flush `id` has its result (left in place for `take_result`).
+    pub fn is_done(&self, id: u64) -> bool {
+        self.done.contains_key(&id)
+    }
+
     /// The result of a flush, once it has one (taking it out of the queue).
     pub fn take_result(&mut self, id: u64) -> Option<natsStatus> {
         self.done.remove(&id)

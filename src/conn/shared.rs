@@ -192,6 +192,16 @@ pub struct Shared {
     pub waker: OnceLock<mio::Waker>,
     /// Set by `wake`: the event loop must look at the outgoing buffer (see `Loop::out_idle`).
     pub out_wanted: AtomicBool,
+    /// The reading half of the connection (parser and buffers), shared by the event loop and
+    /// a flush that reads its own PONG (`event_loop::read_side`).
+    pub read_side: Mutex<super::event_loop::ReadSide>,
+    /// A flush that read the socket left something for the event loop to read or act on.
+    pub read_wanted: AtomicBool,
+    /// A flushing thread reads the socket (set and cleared under `read_side`; read without
+    /// it, so that the loop never sleeps on that lock while the flush reads).
+    pub read_lent: AtomicBool,
+    /// The loop found the socket readable while it was lent.
+    pub read_missed: AtomicBool,
     /// Set when the application's event loop drives the socket (natsOptions_SetEventLoop).
     pub external: Option<Arc<super::event_loop::external::External>>,
     pub subs: Mutex<HashMap<u64, Arc<Subscription>>>,
@@ -251,6 +261,10 @@ impl Shared {
             cond: Condvar::new(),
             waker: OnceLock::new(),
             out_wanted: AtomicBool::new(false),
+            read_side: Mutex::new(super::event_loop::ReadSide::new()),
+            read_wanted: AtomicBool::new(false),
+            read_lent: AtomicBool::new(false),
+            read_missed: AtomicBool::new(false),
             subs: Mutex::new(HashMap::new()),
             next_sid: AtomicU64::new(1),
             handle: AtomicUsize::new(0),
@@ -295,6 +309,12 @@ impl Shared {
         };
         self.publisher_holds.store(true, Ordering::Relaxed);
         g
+    }
+
+    /// The reading half's lock. Order: taken before `state` and `subs`, never while holding
+    /// them.
+    pub fn read_side(&self) -> MutexGuard<'_, super::event_loop::ReadSide> {
+        self.read_side.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn subs(&self) -> MutexGuard<'_, HashMap<u64, Arc<Subscription>>> {

@@ -9,6 +9,7 @@ pub mod security;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -107,18 +108,26 @@ pub enum Script {
     SendAndClose(&'static str),
     /// Stay silent for this long, then close the socket.
     CloseAfter(Duration),
+    /// Answer the first PING after the handshake (a flush's) with `first`, then after
+    /// `pause` send `second`, then close the socket when `close`, else keep reading (the
+    /// lines read are in `Fake::lines`).
+    AnswerFlush { first: &'static str, pause: Duration, second: &'static str, close: bool },
 }
 
 /// A fake server accepting one client.
 pub struct Fake {
     pub port: u16,
     handle: Option<JoinHandle<()>>,
+    /// Lines the client sent after the handshake (with `Script::AnswerFlush`).
+    pub lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
     pub fn start(script: Script) -> Fake {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&lines);
         let handle = std::thread::spawn(move || {
             let Ok((mut s, _)) = l.accept() else { return };
             let _ = s.write_all(
@@ -163,9 +172,29 @@ impl Fake {
                     let _ = s.write_all(t.as_bytes());
                     let _ = s.shutdown(std::net::Shutdown::Both);
                 }
+                Script::AnswerFlush { first, pause, second, close } => {
+                    let mut answered = false;
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        seen.lock().unwrap().push(line.trim_end().to_string());
+                        if !answered && line.starts_with("PING") {
+                            answered = true;
+                            let _ = s.write_all(first.as_bytes());
+                            std::thread::sleep(pause);
+                            let _ = s.write_all(second.as_bytes());
+                            if close {
+                                let _ = s.shutdown(std::net::Shutdown::Both);
+                                return;
+                            }
+                        }
+                    }
+                }
             }
         });
-        Fake { port, handle: Some(handle) }
+        Fake { port, handle: Some(handle), lines }
     }
 
     pub fn url(&self) -> String {

@@ -335,7 +335,7 @@ impl External {
             if let Some(lp) = slot.lp.as_mut() {
                 let leftover = std::mem::take(&mut lp.leftover);
                 lp.after_connect(first);
-                let parsed = if leftover.is_empty() { Ok(()) } else { lp.on_bytes(&leftover, leftover.len()) };
+                let parsed = if leftover.is_empty() { Ok(()) } else { lp.on_bytes(&leftover) };
                 slot.live = true;
                 if let Err(e) = parsed {
                     self.fail(shared, slot, e);
@@ -406,7 +406,7 @@ pub(super) fn start(shared: &Arc<Shared>, x: &Arc<External>, est: Option<Establi
             let mut lp = Loop::new(Arc::clone(shared), Driver::External, est)?;
             let leftover = std::mem::take(&mut lp.leftover);
             if !leftover.is_empty() {
-                lp.on_bytes(&leftover, leftover.len())
+                lp.on_bytes(&leftover)
                     .map_err(|e| io::Error::other(e.text))?;
             }
             let fd = lp.sock.as_raw_fd();
