@@ -1620,8 +1620,10 @@ natsStatus natsConnection_Flush(natsConnection *nc);
  * has processed all previously published data; NATS_TIMEOUT after `timeout` milliseconds;
  * NATS_INVALID_TIMEOUT when `timeout` <= 0; NATS_CONNECTION_CLOSED when the connection is or
  * becomes closed (or stale) meanwhile. Never NATS_OK when the PING could not be written.
- * Any number of threads may flush at once. A lone flush on a fast link first watches for its
- * PONG for up to 100 microseconds (yielding the CPU) before it sleeps.
+ * Any number of threads may flush at once. On a clear-text connection one of them reads the
+ * socket itself while it waits (messages that arrive meanwhile are delivered as usual), so
+ * that its PONG wakes it directly; the others, and any flush over TLS or with an external
+ * event loop, sleep until the PONG is handed over.
  */
 natsStatus natsConnection_FlushTimeout(natsConnection *nc, int64_t timeout);
 

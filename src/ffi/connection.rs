@@ -223,8 +223,10 @@ pub extern "C" fn natsConnection_Flush(nc: *mut natsConnection) -> natsStatus {
 /// has processed all previously published data; NATS_TIMEOUT after `timeout` milliseconds;
 /// NATS_INVALID_TIMEOUT when `timeout` <= 0; NATS_CONNECTION_CLOSED when the connection is or
 /// becomes closed (or stale) meanwhile. Never NATS_OK when the PING could not be written.
-/// Any number of threads may flush at once. A lone flush on a fast link first watches for its
-/// PONG for up to 100 microseconds (yielding the CPU) before it sleeps.
+/// Any number of threads may flush at once. On a clear-text connection one of them reads the
+/// socket itself while it waits (messages that arrive meanwhile are delivered as usual), so
+/// that its PONG wakes it directly; the others, and any flush over TLS or with an external
+/// event loop, sleep until the PONG is handed over.
 #[unsafe(no_mangle)]
 pub extern "C" fn natsConnection_FlushTimeout(nc: *mut natsConnection, timeout: i64) -> natsStatus {
     guard("natsConnection_FlushTimeout", || conn_of(nc)?.flush(timeout))
