@@ -8,23 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Fake, Script, Server};
-use nats::conn::Connection;
-use nats::options::Options;
+use common::{connect_no_reconnect as connect, Fake, Script, Server};
 use nats::status::natsStatus;
 
-fn opts(url: &str) -> Options {
-    let mut o = Options::default();
-    o.set_url(Some(url)).unwrap();
-    o.allow_reconnect = false;
-    o
-}
-
-fn connect(url: &str) -> Connection {
-    let c = Connection::new(opts(url));
-    c.connect().expect("connect");
-    c
-}
 
 fn answer(first: &'static str, pause_ms: u64, second: &'static str, close: bool) -> Fake {
     Fake::start(Script::AnswerFlush {
@@ -46,26 +32,22 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_server_ping_read_with_the_pong_is_answered() {
-    let fake = answer("PONG\r\nPING\r\n", 0, "", false);
+/// Flushes against `fake`, which sends a PING around the PONG: the client must answer it.
+fn ping_is_answered(fake: Fake) {
     let c = connect(&fake.url());
     c.flush(2000).unwrap();
-    wait_for("the client's PONG", || {
-        fake.lines.lock().unwrap().iter().any(|l| l == "PONG")
-    });
+    wait_for("the client's PONG", || fake.lines.lock().unwrap().iter().any(|l| l == "PONG"));
     c.destroy();
 }
 
 #[test]
+fn a_server_ping_read_with_the_pong_is_answered() {
+    ping_is_answered(answer("PONG\r\nPING\r\n", 0, "", false));
+}
+
+#[test]
 fn a_server_ping_after_the_pong_is_answered() {
-    let fake = answer("PONG\r\n", 30, "PING\r\n", false);
-    let c = connect(&fake.url());
-    c.flush(2000).unwrap();
-    wait_for("the client's PONG", || {
-        fake.lines.lock().unwrap().iter().any(|l| l == "PONG")
-    });
-    c.destroy();
+    ping_is_answered(answer("PONG\r\n", 30, "PING\r\n", false));
 }
 
 #[test]
@@ -85,24 +67,27 @@ fn messages_with_and_after_the_pong_are_delivered() {
     c.destroy();
 }
 
-#[test]
-fn the_server_closing_with_the_pong_ends_the_connection() {
-    let fake = answer("PONG\r\n", 0, "", true);
+/// Flushes (which succeeds: the PONG comes first), then waits for what follows the PONG to
+/// close the connection. Returns the connection's last error.
+fn flush_then_closed(fake: Fake) -> (natsStatus, Option<String>) {
     let c = connect(&fake.url());
     c.flush(2000).unwrap();
     wait_for("the close", || c.is_closed());
-    assert_eq!(c.last_error().0, natsStatus::NATS_CONNECTION_CLOSED);
+    let (st, text) = c.last_error();
     c.destroy();
+    (st, text.map(|t| t.to_string_lossy().into_owned()))
+}
+
+#[test]
+fn the_server_closing_with_the_pong_ends_the_connection() {
+    let (st, _) = flush_then_closed(answer("PONG\r\n", 0, "", true));
+    assert_eq!(st, natsStatus::NATS_CONNECTION_CLOSED);
 }
 
 #[test]
 fn the_server_closing_after_the_pong_ends_the_connection() {
-    let fake = answer("PONG\r\n", 30, "", true);
-    let c = connect(&fake.url());
-    c.flush(2000).unwrap();
-    wait_for("the close", || c.is_closed());
-    assert_eq!(c.last_error().0, natsStatus::NATS_CONNECTION_CLOSED);
-    c.destroy();
+    let (st, _) = flush_then_closed(answer("PONG\r\n", 30, "", true));
+    assert_eq!(st, natsStatus::NATS_CONNECTION_CLOSED);
 }
 
 #[test]
@@ -122,24 +107,15 @@ fn the_server_closing_before_the_pong_fails_the_flush() {
 
 #[test]
 fn garbage_after_the_pong_is_a_protocol_error() {
-    let fake = answer("PONG\r\nFOO BAR\r\n", 0, "", false);
-    let c = connect(&fake.url());
-    c.flush(2000).unwrap();
-    wait_for("the close", || c.is_closed());
-    assert_eq!(c.last_error().0, natsStatus::NATS_PROTOCOL_ERROR);
-    c.destroy();
+    let (st, _) = flush_then_closed(answer("PONG\r\nFOO BAR\r\n", 0, "", false));
+    assert_eq!(st, natsStatus::NATS_PROTOCOL_ERROR);
 }
 
 #[test]
 fn a_server_error_after_the_pong_closes_with_its_text() {
-    let fake = answer("PONG\r\n-ERR 'Something Bad'\r\n", 0, "", false);
-    let c = connect(&fake.url());
-    c.flush(2000).unwrap();
-    wait_for("the close", || c.is_closed());
-    let (st, text) = c.last_error();
+    let (st, text) = flush_then_closed(answer("PONG\r\n-ERR 'Something Bad'\r\n", 0, "", false));
     assert_eq!(st, natsStatus::NATS_ERR);
-    assert_eq!(text.unwrap().to_str().unwrap(), "Something Bad");
-    c.destroy();
+    assert_eq!(text.as_deref(), Some("Something Bad"));
 }
 
 /// Flushes on the receiving connection while a stream arrives: every message is delivered

@@ -6,23 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Fake, Script, Server};
+use common::{connect_no_reconnect as connect, opts_no_reconnect as opts, Fake, Script, Server};
 use nats::conn::Connection;
-use nats::options::Options;
 use nats::status::{natsConnStatus, natsStatus};
 
-fn opts(url: &str) -> Options {
-    let mut o = Options::default();
-    o.set_url(Some(url)).unwrap();
-    o.allow_reconnect = false;
-    o
-}
-
-fn connect(url: &str) -> Connection {
-    let c = Connection::new(opts(url));
-    c.connect().expect("connect");
-    c
-}
 
 #[test]
 fn publish_flush_and_receive() {

@@ -95,6 +95,21 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Options for `url` without reconnecting (a fault then closes the connection).
+pub fn opts_no_reconnect(url: &str) -> nats::options::Options {
+    let mut o = nats::options::Options::default();
+    o.set_url(Some(url)).unwrap();
+    o.allow_reconnect = false;
+    o
+}
+
+/// A connection to `url` without reconnecting.
+pub fn connect_no_reconnect(url: &str) -> nats::conn::Connection {
+    let c = nats::conn::Connection::new(opts_no_reconnect(url));
+    c.connect().expect("connect");
+    c
+}
+
 /// What the fake server does once the client has connected.
 #[derive(Clone, Copy, Debug)]
 pub enum Script {
