@@ -283,7 +283,13 @@ impl Loop {
     /// tell the user, and leave the connection RECONNECTING.
     fn begin_reconnect(&mut self, cause: Error) {
         self.driver.deregister(&self.shared, &self.sock);
-        self.shared.read_side().sock = None;
+        {
+            // A failure a flush found on this socket is this one (the flush reads only the
+            // socket in `sock`): it must not end the next.
+            let mut rs = self.shared.read_side();
+            rs.sock = None;
+            rs.failure = None;
+        }
         self.shared.lock().direct = None;
         let _ = self.sock.shutdown(std::net::Shutdown::Both);
         {
