@@ -301,6 +301,9 @@ impl Loop {
             reconnect::keep_publishes(&st.out, 0, &mut kept);
             st.out = kept;
             st.in_flight = 0;
+            // What is not kept was written or dropped: either way it no longer waits, and
+            // `appended - written` stays what waits to be written.
+            st.written = st.appended.saturating_sub(st.out.len() as u64);
             st.wake_pending = true;
             st.pongs.fail_all(natsStatus::NATS_CONNECTION_DISCONNECTED);
             st.pings_out = 0;
@@ -333,8 +336,12 @@ impl Loop {
                     encoder::unsub_frame(&mut out, s.sid, Some(left));
                 }
             }
+            let frames = out.len() as u64;
             reconnect::keep_publishes(&st.out, 0, &mut out);
             st.out = out;
+            // The subscriptions' frames go out first; `appended - written` stays what waits.
+            st.appended += frames;
+            st.written = st.appended.saturating_sub(st.out.len() as u64);
             st.status = natsConnStatus::NATS_CONN_STATUS_CONNECTED;
             st.direct = (self.transport.is_plain() && self.driver.direct_writes()).then(|| Arc::clone(&self.sock));
             st.wake_pending = true;
@@ -447,7 +454,7 @@ impl Loop {
                     return Err(Error::new(natsStatus::NATS_CONNECTION_CLOSED, "the server closed the connection"));
                 }
                 Ok(n) => {
-                    let parsed = rs.parse_read(&shared, n, None);
+                    let parsed = rs.parse_read(&shared, n, None, false);
                     let short = n < rs.rbuf.len();
                     self.take_parsed(parsed)?;
                     // A short read of a TCP socket took all it held, and bytes that arrive
@@ -650,6 +657,13 @@ struct Handler<'a> {
     /// The flush whose PONG the reading thread waits for, and whether it came.
     watch: Option<u64>,
     watched_done: bool,
+    /// Not on the loop's thread (a flush reads): a PONG for the server's PING is written at
+    /// once from this thread when nothing else waits to be written (as a flush's PING is),
+    /// else left for the loop (`queued`).
+    write_now: bool,
+    /// With `write_now`: `appended` once the last PONG was queued (the flush waits until
+    /// that much is written).
+    pong_mark: u64,
 }
 
 impl Handler<'_> {
@@ -734,9 +748,15 @@ impl ProtoHandler for Handler<'_> {
     fn on_ping(&mut self) {
         self.end_run();
         let mut st = self.shared.lock();
+        let fresh = st.out.is_empty();
         st.out.extend_from_slice(encoder::PONG);
         st.appended += encoder::PONG.len() as u64;
-        self.queued = true;
+        if self.write_now {
+            self.pong_mark = st.appended;
+        }
+        if !self.write_now || st.push_out(fresh, true) {
+            self.queued = true;
+        }
     }
 
     fn on_pong(&mut self) {

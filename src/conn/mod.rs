@@ -384,6 +384,7 @@ impl Connection {
         let fresh = st.out.is_empty();
         st.out.extend_from_slice(encoder::PING);
         st.appended += encoder::PING.len() as u64;
+        let mut written_mark = st.appended;
         if st.push_out(fresh, true) {
             sh.wake();
         }
@@ -394,13 +395,29 @@ impl Connection {
         // trip it saved, and on a busy machine made it slower.
         if st.direct.is_some() && !st.closing {
             drop(st);
-            event_loop::read_for_pong(sh, id, deadline);
+            let pong_mark = event_loop::read_for_pong(sh, id, deadline);
+            written_mark = written_mark.max(pong_mark);
             st = sh.lock();
         }
         loop {
             if let Some(status) = st.pongs.take_result(id) {
                 return match status {
-                    natsStatus::NATS_OK => Ok(()),
+                    natsStatus::NATS_OK => {
+                        // The server has everything up to the PING, but the loop may not have
+                        // counted its write yet (`Buffered` would still show it), and a PONG
+                        // this thread queued for the server's PING may still wait: wait for
+                        // both to be counted as written.
+                        while st.written < written_mark
+                            && (!st.out.is_empty() || st.in_flight > 0)
+                            && st.is_connected()
+                            && Instant::now() < deadline
+                        {
+                            st.asap_waiters += 1;
+                            st = self.wait_progress(st, deadline, closing);
+                            st.asap_waiters -= 1;
+                        }
+                        Ok(())
+                    }
                     natsStatus::NATS_CONNECTION_CLOSED => {
                         let text = match &st.last_error {
                             Some((_, t)) if !t.as_bytes().is_empty() => {

@@ -49,6 +49,8 @@ pub(super) struct Parsed {
     pub fatal: Option<(Error, bool)>,
     /// The PONG of the watched flush came.
     pub watched_done: bool,
+    /// See `Handler::pong_mark`.
+    pub pong_mark: u64,
 }
 
 impl ReadSide {
@@ -78,18 +80,19 @@ impl ReadSide {
 
     /// Parses `data` and applies it to the connection.
     pub(super) fn parse(&mut self, shared: &Shared, data: &[u8], watch: Option<u64>) -> Parsed {
-        apply(&mut self.parser, &mut self.batch, shared, data, watch)
+        apply(&mut self.parser, &mut self.batch, shared, data, watch, false)
     }
 
     /// Parses the first `n` bytes of the read buffer.
-    pub(super) fn parse_read(&mut self, shared: &Shared, n: usize, watch: Option<u64>) -> Parsed {
+    /// `write_now`: see `Handler::write_now`.
+    pub(super) fn parse_read(&mut self, shared: &Shared, n: usize, watch: Option<u64>, write_now: bool) -> Parsed {
         let ReadSide {
             parser,
             rbuf,
             batch,
             ..
         } = self;
-        apply(parser, batch, shared, &rbuf[..n], watch)
+        apply(parser, batch, shared, &rbuf[..n], watch, write_now)
     }
 
     /// Reads on the flushing thread: until `WouldBlock`, a short read (all the socket held,
@@ -115,9 +118,10 @@ impl ReadSide {
                     return took;
                 }
                 Ok(n) => {
-                    let p = self.parse_read(shared, n, watch);
+                    let p = self.parse_read(shared, n, watch, true);
                     took.queued |= p.queued;
                     took.done |= p.watched_done;
+                    took.pong_mark = took.pong_mark.max(p.pong_mark);
                     if let Some(f) = p.fatal {
                         self.failure = Some(f);
                         return took;
@@ -158,6 +162,8 @@ struct Took {
     queued: bool,
     /// Stopped with bytes possibly left in the socket.
     more: bool,
+    /// See `Handler::pong_mark`.
+    pong_mark: u64,
 }
 
 /// Parses `data` with `parser` and applies it: messages to their subscriptions, PONGs to the
@@ -168,6 +174,7 @@ fn apply(
     shared: &Shared,
     data: &[u8],
     watch: Option<u64>,
+    write_now: bool,
 ) -> Parsed {
     let mut h = Handler {
         shared,
@@ -181,6 +188,8 @@ fn apply(
         queued: false,
         watch,
         watched_done: false,
+        write_now,
+        pong_mark: 0,
     };
     let r = parser.parse(data, &mut h);
     h.end_run();
@@ -210,6 +219,7 @@ fn apply(
         queued: h.queued,
         fatal,
         watched_done: h.watched_done,
+        pong_mark: h.pong_mark,
     }
 }
 
@@ -259,18 +269,20 @@ impl FlushPoller {
 /// `deadline`, or when the loop must carry on (the socket broke or was replaced, the
 /// connection ends); also at once when the socket cannot be lent (TLS, an application's
 /// event loop, another flush reading). The caller then waits for the result as before.
-pub(crate) fn read_for_pong(shared: &Shared, id: u64, deadline: Instant) {
+/// Returns, when this thread queued a PONG for the server's PING that the loop is to write,
+/// `State::appended` just past it (else 0): the flush waits until it is written.
+pub(crate) fn read_for_pong(shared: &Shared, id: u64, deadline: Instant) -> u64 {
     let (sock, mut poller) = {
         let mut rs = shared.read_side();
         if shared.read_lent.load(Ordering::SeqCst) || rs.failure.is_some() {
-            return;
+            return 0;
         }
-        let Some(sock) = rs.sock.clone() else { return };
+        let Some(sock) = rs.sock.clone() else { return 0 };
         let poller = match rs.poller.take() {
             Some(p) => p,
             None => match FlushPoller::new() {
                 Ok(p) => p,
-                Err(_) => return,
+                Err(_) => return 0,
             },
         };
         // (A mark left from an earlier lending, where the loop then read after all.)
@@ -292,6 +304,7 @@ pub(crate) fn read_for_pong(shared: &Shared, id: u64, deadline: Instant) {
         let t = rs.read_now(shared, &sock, None, true);
         took.queued |= t.queued;
         took.more = t.more;
+        took.pong_mark = took.pong_mark.max(t.pong_mark);
     } else {
         took.more |= missed;
     }
@@ -303,6 +316,7 @@ pub(crate) fn read_for_pong(shared: &Shared, id: u64, deadline: Instant) {
     if loop_reads || took.queued {
         shared.wake();
     }
+    took.pong_mark
 }
 
 fn read_until_pong(
@@ -339,6 +353,7 @@ fn read_until_pong(
         let t = rs.read_now(shared, sock, Some(id), hup);
         took.queued |= t.queued;
         took.more = t.more;
+        took.pong_mark = took.pong_mark.max(t.pong_mark);
         if t.done || rs.failure.is_some() {
             took.done = t.done;
             return took;
